@@ -1,0 +1,1 @@
+"""The native stack: starts the components declared in stack/stack.yaml as local processes."""

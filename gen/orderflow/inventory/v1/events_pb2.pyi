@@ -1,0 +1,60 @@
+import datetime
+
+from google.protobuf import timestamp_pb2 as _timestamp_pb2
+from google.protobuf.internal import containers as _containers
+from google.protobuf import descriptor as _descriptor
+from google.protobuf import message as _message
+from collections.abc import Iterable as _Iterable, Mapping as _Mapping
+from typing import ClassVar as _ClassVar, Optional as _Optional, Union as _Union
+
+DESCRIPTOR: _descriptor.FileDescriptor
+
+class StockSet(_message.Message):
+    __slots__ = ("sku", "quantity", "set_at")
+    SKU_FIELD_NUMBER: _ClassVar[int]
+    QUANTITY_FIELD_NUMBER: _ClassVar[int]
+    SET_AT_FIELD_NUMBER: _ClassVar[int]
+    sku: str
+    quantity: int
+    set_at: _timestamp_pb2.Timestamp
+    def __init__(self, sku: _Optional[str] = ..., quantity: _Optional[int] = ..., set_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
+
+class ReservedItem(_message.Message):
+    __slots__ = ("sku", "quantity")
+    SKU_FIELD_NUMBER: _ClassVar[int]
+    QUANTITY_FIELD_NUMBER: _ClassVar[int]
+    sku: str
+    quantity: int
+    def __init__(self, sku: _Optional[str] = ..., quantity: _Optional[int] = ...) -> None: ...
+
+class OrderReserved(_message.Message):
+    __slots__ = ("order_id", "user_id", "items", "total_cents", "reserved_at")
+    ORDER_ID_FIELD_NUMBER: _ClassVar[int]
+    USER_ID_FIELD_NUMBER: _ClassVar[int]
+    ITEMS_FIELD_NUMBER: _ClassVar[int]
+    TOTAL_CENTS_FIELD_NUMBER: _ClassVar[int]
+    RESERVED_AT_FIELD_NUMBER: _ClassVar[int]
+    order_id: str
+    user_id: str
+    items: _containers.RepeatedCompositeFieldContainer[ReservedItem]
+    total_cents: int
+    reserved_at: _timestamp_pb2.Timestamp
+    def __init__(self, order_id: _Optional[str] = ..., user_id: _Optional[str] = ..., items: _Optional[_Iterable[_Union[ReservedItem, _Mapping]]] = ..., total_cents: _Optional[int] = ..., reserved_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
+
+class OrderRejected(_message.Message):
+    __slots__ = ("order_id", "user_id", "sku", "quantity_requested", "quantity_available", "reason", "rejected_at")
+    ORDER_ID_FIELD_NUMBER: _ClassVar[int]
+    USER_ID_FIELD_NUMBER: _ClassVar[int]
+    SKU_FIELD_NUMBER: _ClassVar[int]
+    QUANTITY_REQUESTED_FIELD_NUMBER: _ClassVar[int]
+    QUANTITY_AVAILABLE_FIELD_NUMBER: _ClassVar[int]
+    REASON_FIELD_NUMBER: _ClassVar[int]
+    REJECTED_AT_FIELD_NUMBER: _ClassVar[int]
+    order_id: str
+    user_id: str
+    sku: str
+    quantity_requested: int
+    quantity_available: int
+    reason: str
+    rejected_at: _timestamp_pb2.Timestamp
+    def __init__(self, order_id: _Optional[str] = ..., user_id: _Optional[str] = ..., sku: _Optional[str] = ..., quantity_requested: _Optional[int] = ..., quantity_available: _Optional[int] = ..., reason: _Optional[str] = ..., rejected_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...

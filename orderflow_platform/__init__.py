@@ -1,0 +1,1 @@
+"""What every orderflow service needs once: settings, logging, Kafka serde, shutdown."""

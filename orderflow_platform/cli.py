@@ -1,0 +1,43 @@
+"""`orderflow`: operator commands for topics and the schema registry."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from orderflow_platform.kafka import topics
+from orderflow_platform.kafka.clients import admin_client
+from orderflow_platform.registry import RegistryAdmin
+from orderflow_platform.settings import load_settings
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="orderflow", description=__doc__)
+    groups = parser.add_subparsers(dest="group", required=True)
+    topic_commands = groups.add_parser("topics", help="provision topics from config/topics.yaml")
+    topic_commands.add_argument("action", choices=["apply", "check"])
+    registry_commands = groups.add_parser("registry", help="schema registry administration")
+    registry_commands.add_argument("action", choices=["init"])
+    args = parser.parse_args(argv)
+    settings = load_settings()
+
+    if args.group == "topics":
+        admin = admin_client(settings.kafka)
+        specs = topics.load_specs()
+        if args.action == "apply":
+            remaining = topics.apply(admin, specs, settings.kafka.replication_factor)
+        else:
+            remaining = topics.drift(admin, specs)
+        for line in remaining:
+            print(f"drift: {line}")
+        print(f"{len(specs)} topics in {topics.TOPICS_FILE.name}, {len(remaining)} drifting")
+        # apply leaves only what needs a person (partition counts); check fails on any drift.
+        return 1 if remaining and args.action == "check" else 0
+    if args.group == "registry":
+        RegistryAdmin(settings.registry).set_compatibility(settings.registry.compatibility)
+        print(f"registry: global compatibility {settings.registry.compatibility}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

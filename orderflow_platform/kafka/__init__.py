@@ -1,0 +1,1 @@
+"""Kafka clients wired to the schema registry, and topic provisioning."""

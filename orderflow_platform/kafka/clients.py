@@ -1,0 +1,69 @@
+"""Producer and consumer factories with the delivery guarantees orderflow relies on."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from confluent_kafka import Consumer, Producer
+from confluent_kafka.admin import AdminClient
+from confluent_kafka.schema_registry import SchemaRegistryClient
+
+from orderflow_platform.settings import KafkaSettings, RegistrySettings
+
+TRACE_HEADER = "trace_id"
+Headers = Sequence[tuple[str, bytes | str | None]] | None
+
+
+def registry_client(settings: RegistrySettings) -> SchemaRegistryClient:
+    return SchemaRegistryClient({"url": settings.url, "timeout": 10})
+
+
+def admin_client(settings: KafkaSettings) -> AdminClient:
+    return AdminClient({"bootstrap.servers": settings.bootstrap_servers, "log_level": 4})
+
+
+def producer(settings: KafkaSettings, *, transactional_id: str | None = None, **overrides: Any) -> Producer:
+    """An idempotent producer that reports delivery only once every in-sync replica has it."""
+    config: dict[str, Any] = {
+        "bootstrap.servers": settings.bootstrap_servers,
+        "acks": "all",
+        "enable.idempotence": True,
+        "linger.ms": 5,
+        "compression.type": "lz4",
+        # A send that cannot be delivered within this bound fails instead of waiting forever.
+        "delivery.timeout.ms": max(settings.request_timeout_ms, 5_000),
+        "socket.timeout.ms": settings.request_timeout_ms,
+    }
+    if transactional_id is not None:
+        config["transactional.id"] = transactional_id
+        # A hung transaction stalls read_committed readers until it times out: keep it short.
+        config["transaction.timeout.ms"] = 30_000
+    config.update(overrides)
+    return Producer(config)
+
+
+def consumer(settings: KafkaSettings, group_id: str, **overrides: Any) -> Consumer:
+    """A consumer that sees only committed transactions and commits offsets itself."""
+    config: dict[str, Any] = {
+        "bootstrap.servers": settings.bootstrap_servers,
+        "group.id": group_id,
+        "isolation.level": "read_committed",
+        "enable.auto.commit": False,
+        "enable.auto.offset.store": False,
+        "auto.offset.reset": "earliest",
+        "partition.assignment.strategy": "cooperative-sticky",
+    }
+    config.update(overrides)
+    return Consumer(config)
+
+
+def trace_headers(trace_id: str | None) -> list[tuple[str, bytes]]:
+    return [(TRACE_HEADER, trace_id.encode())] if trace_id else []
+
+
+def trace_id_from(headers: Headers) -> str | None:
+    for key, value in headers or ():
+        if key == TRACE_HEADER and value is not None:
+            return value.decode() if isinstance(value, bytes) else value
+    return None

@@ -1,0 +1,50 @@
+#!/usr/bin/env bash
+# Installs whatever the native stack and the tests need and is missing on this machine:
+# Debian packages, the Python virtualenv, and the JVM components from Maven Central.
+# Idempotent: each step is skipped when its result is already there and up to date.
+set -euo pipefail
+root="$(cd "$(dirname "$0")/.." && pwd)"
+cd "$root"
+
+log() { printf '[bootstrap] %s\n' "$*"; }
+
+as_root() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi; }
+
+missing=()
+[ -x /usr/lib/postgresql/15/bin/postgres ] || missing+=(postgresql-15 postgresql-client-15)
+command -v java >/dev/null || missing+=(openjdk-17-jre-headless)
+command -v mvn >/dev/null || missing+=(maven)
+command -v python3 >/dev/null || missing+=(python3 python3-venv)
+if [ ${#missing[@]} -gt 0 ]; then
+  log "apt-get install ${missing[*]}"
+  as_root apt-get update -qq
+  as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}"
+fi
+
+# The virtualenv is rebuilt when pyproject.toml changes.
+stamp=".venv/.installed-$(sha1sum pyproject.toml | cut -c1-12)"
+if [ ! -f "$stamp" ]; then
+  log "python virtualenv (.venv)"
+  [ -x .venv/bin/python ] || python3 -m venv .venv
+  .venv/bin/pip install --quiet --upgrade pip
+  .venv/bin/pip install --quiet -e '.[dev]'
+  rm -f .venv/.installed-*
+  touch "$stamp"
+fi
+
+# Kafka's jars and the registry's distribution are fetched when stack/pom.xml changes.
+lib="var/lib"
+stamp="$lib/.fetched-$(sha1sum stack/pom.xml | cut -c1-12)"
+if [ ! -f "$stamp" ]; then
+  log "Kafka and Apicurio Registry from Maven Central"
+  rm -rf "$lib" && mkdir -p "$lib/kafka" "$lib/registry"
+  mvn -B -q -f stack/pom.xml dependency:copy-dependencies -DoutputDirectory="$root/$lib/kafka"
+  # help:evaluate prints the bare value; some terminals still get colour codes around it.
+  mvn_eval() { mvn -B -q -f stack/pom.xml help:evaluate -Dexpression="$1" -DforceStdout | sed 's/\x1b\[[0-9;]*m//g'; }
+  registry_version=$(mvn_eval apicurio.version)
+  # dependency:get 3.x insists on reading the 3.0.x parent POM, which Central lacks; 2.10 does not.
+  mvn -B -q org.apache.maven.plugins:maven-dependency-plugin:2.10:get -Dtransitive=false \
+    -Dartifact="io.apicurio:apicurio-registry-app:$registry_version:tar.gz:all"
+  tar -xzf "$(mvn_eval settings.localRepository)/io/apicurio/apicurio-registry-app/$registry_version/apicurio-registry-app-$registry_version-all.tar.gz" -C "$lib/registry"
+  touch "$stamp"
+fi
