@@ -26,8 +26,13 @@ stamp=".venv/.installed-$(sha1sum pyproject.toml | cut -c1-12)"
 if [ ! -f "$stamp" ]; then
   log "python virtualenv (.venv)"
   [ -x .venv/bin/python ] || python3 -m venv .venv
-  .venv/bin/pip install --quiet --upgrade pip
-  .venv/bin/pip install --quiet -e '.[dev]'
+  mkdir -p var/log
+  # pip's build chatter goes to a log; it is shown only when the install fails.
+  if ! { .venv/bin/pip install --upgrade pip && .venv/bin/pip install -e '.[dev]'; } \
+       > var/log/bootstrap-pip.log 2>&1; then
+    tail -n 40 var/log/bootstrap-pip.log >&2
+    exit 1
+  fi
   rm -f .venv/.installed-*
   touch "$stamp"
 fi

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from typing import Any
 
 from confluent_kafka import Consumer, Producer
@@ -12,7 +11,8 @@ from confluent_kafka.schema_registry import SchemaRegistryClient
 from orderflow_platform.settings import KafkaSettings, RegistrySettings
 
 TRACE_HEADER = "trace_id"
-Headers = Sequence[tuple[str, bytes | str | None]] | None
+HeaderValue = str | bytes | None
+Headers = list[tuple[str, HeaderValue]] | dict[str, HeaderValue] | None
 
 
 def registry_client(settings: RegistrySettings) -> SchemaRegistryClient:
@@ -58,12 +58,13 @@ def consumer(settings: KafkaSettings, group_id: str, **overrides: Any) -> Consum
     return Consumer(config)
 
 
-def trace_headers(trace_id: str | None) -> list[tuple[str, bytes]]:
+def trace_headers(trace_id: str | None) -> list[tuple[str, HeaderValue]]:
     return [(TRACE_HEADER, trace_id.encode())] if trace_id else []
 
 
 def trace_id_from(headers: Headers) -> str | None:
-    for key, value in headers or ():
+    pairs = headers.items() if isinstance(headers, dict) else headers or []
+    for key, value in pairs:
         if key == TRACE_HEADER and value is not None:
             return value.decode() if isinstance(value, bytes) else value
     return None

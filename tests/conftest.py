@@ -1,0 +1,38 @@
+"""The native stack, started once per test session for the tests that need it."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator
+
+import pytest
+
+from devstack import control, supervisor
+from orderflow_platform.settings import Settings, load_settings
+
+
+@pytest.fixture(scope="session")
+def stack() -> Iterator[None]:
+    """Brings the stack up unless it already is; stops it afterwards only if it started it."""
+    was_running = supervisor.running()
+    control.up()
+    yield
+    if not was_running:
+        control.down()
+
+
+@pytest.fixture(scope="session")
+def settings() -> Settings:
+    return load_settings()
+
+
+@pytest.fixture
+def unique() -> str:
+    """A fresh suffix, so each test has its own topics, subjects and ids."""
+    return uuid.uuid4().hex[:12]
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        if "integration" in item.path.parts:
+            item.add_marker(pytest.mark.integration)

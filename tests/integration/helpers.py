@@ -1,0 +1,43 @@
+"""Waiting on the real stack: poll with a deadline, never sleep and hope."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from typing import TypeVar
+
+from confluent_kafka import Consumer, Message
+from confluent_kafka.admin import AdminClient, NewTopic
+
+T = TypeVar("T")
+
+
+def eventually(probe: Callable[[], T | None], deadline_seconds: float = 30.0, every: float = 0.1) -> T:
+    """The first truthy result of probe, or AssertionError once the deadline passes."""
+    deadline = time.monotonic() + deadline_seconds
+    while True:
+        result = probe()
+        if result:
+            return result
+        if time.monotonic() > deadline:
+            raise AssertionError(f"condition not met within {deadline_seconds}s")
+        time.sleep(every)
+
+
+def create_topic(admin: AdminClient, name: str, partitions: int = 3, **config: str) -> None:
+    topic = NewTopic(name, num_partitions=partitions, replication_factor=1, config=config)
+    admin.create_topics([topic])[name].result(30)
+
+
+def consume(consumer: Consumer, count: int, deadline_seconds: float = 30.0) -> list[Message]:
+    """Exactly `count` records, or AssertionError with how many came before the deadline."""
+    records: list[Message] = []
+    deadline = time.monotonic() + deadline_seconds
+    while len(records) < count and time.monotonic() < deadline:
+        message = consumer.poll(0.5)
+        if message is None:
+            continue
+        assert message.error() is None, message.error()
+        records.append(message)
+    assert len(records) == count, f"got {len(records)} of {count} records in {deadline_seconds}s"
+    return records

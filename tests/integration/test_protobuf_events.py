@@ -1,0 +1,75 @@
+"""A Protobuf event through the real registry and broker, and back."""
+
+from __future__ import annotations
+
+import base64
+
+import httpx
+import pytest
+from confluent_kafka import KafkaError
+from confluent_kafka.serialization import SerializationError
+from google.protobuf.descriptor_pb2 import FileDescriptorProto
+from google.protobuf.timestamp_pb2 import Timestamp
+from orderflow.order.v1.events_pb2 import OrderCreated, OrderItem
+
+from orderflow_platform.kafka import clients
+from orderflow_platform.kafka.serde import ProtobufCodec
+from orderflow_platform.settings import Settings
+from tests.integration.helpers import consume, create_topic
+
+
+def an_order(user: str, order_id: str) -> OrderCreated:
+    return OrderCreated(
+        order_id=order_id,
+        user_id=user,
+        items=[OrderItem(sku="SKU-1", quantity=2, unit_price_cents=250)],
+        total_cents=500,
+        created_at=Timestamp(seconds=1_790_000_000),
+    )
+
+
+def test_order_created_round_trips_through_registry_and_broker(settings: Settings, unique: str) -> None:
+    topic = f"test.orders.{unique}"
+    create_topic(clients.admin_client(settings.kafka), topic)
+    codec = ProtobufCodec(clients.registry_client(settings.registry), OrderCreated)
+    sent = [an_order(f"user-{unique}", f"order-{i}") for i in range(3)]
+
+    producer = clients.producer(settings.kafka)
+    delivered: list[KafkaError | None] = []
+    for event in sent:
+        producer.produce(
+            topic,
+            key=event.user_id.encode(),
+            value=codec.encode(topic, event),
+            headers=clients.trace_headers(f"trace-{event.order_id}"),
+            on_delivery=lambda error, _message: delivered.append(error),
+        )
+    assert producer.flush(30) == 0
+    assert delivered == [None, None, None]
+
+    consumer = clients.consumer(settings.kafka, group_id=f"test-{unique}")
+    consumer.subscribe([topic])
+    try:
+        records = consume(consumer, 3)
+    finally:
+        consumer.close()
+    values = [r.value() for r in records]
+    received = sorted((codec.decode(topic, v) for v in values if v is not None), key=lambda e: e.order_id)
+    assert received == sent
+    assert {r.key() for r in records} == {f"user-{unique}".encode()}
+    assert {clients.trace_id_from(r.headers()) for r in records} == {f"trace-order-{i}" for i in range(3)}
+
+    subjects = httpx.get(f"{settings.registry.url}/subjects", timeout=10).json()
+    assert f"{topic}-value" in subjects
+    latest = httpx.get(f"{settings.registry.url}/subjects/{topic}-value/versions/latest", timeout=10).json()
+    assert latest["schemaType"] == "PROTOBUF"
+    # confluent-kafka registers the schema as a serialized FileDescriptorProto (base64).
+    registered = FileDescriptorProto.FromString(base64.b64decode(latest["schema"]))
+    assert registered.package == "orderflow.order.v1"
+    assert "OrderCreated" in [message.name for message in registered.message_type]
+
+
+def test_bytes_that_are_not_the_event_are_refused(settings: Settings, unique: str) -> None:
+    codec = ProtobufCodec(clients.registry_client(settings.registry), OrderCreated)
+    with pytest.raises(SerializationError):
+        codec.decode(f"test.orders.{unique}", b"not protobuf in wire format")
