@@ -10,6 +10,15 @@ log() { printf '[bootstrap] %s\n' "$*"; }
 
 as_root() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi; }
 
+# Build-tool chatter goes to var/log/bootstrap.log; it is shown only when a step fails.
+mkdir -p var/log
+quietly() {
+  if ! "$@" >>var/log/bootstrap.log 2>&1; then
+    tail -n 40 var/log/bootstrap.log >&2
+    exit 1
+  fi
+}
+
 missing=()
 [ -x /usr/lib/postgresql/15/bin/postgres ] || missing+=(postgresql-15 postgresql-client-15)
 command -v java >/dev/null || missing+=(openjdk-17-jre-headless)
@@ -26,13 +35,8 @@ stamp=".venv/.installed-$(sha1sum pyproject.toml | cut -c1-12)"
 if [ ! -f "$stamp" ]; then
   log "python virtualenv (.venv)"
   [ -x .venv/bin/python ] || python3 -m venv .venv
-  mkdir -p var/log
-  # pip's build chatter goes to a log; it is shown only when the install fails.
-  if ! { .venv/bin/pip install --upgrade pip && .venv/bin/pip install -e '.[dev]'; } \
-       > var/log/bootstrap-pip.log 2>&1; then
-    tail -n 40 var/log/bootstrap-pip.log >&2
-    exit 1
-  fi
+  quietly .venv/bin/pip install --upgrade pip
+  quietly .venv/bin/pip install -e '.[dev]'
   rm -f .venv/.installed-*
   touch "$stamp"
 fi
@@ -43,12 +47,12 @@ stamp="$lib/.fetched-$(sha1sum stack/pom.xml | cut -c1-12)"
 if [ ! -f "$stamp" ]; then
   log "Kafka and Apicurio Registry from Maven Central"
   rm -rf "$lib" && mkdir -p "$lib/kafka" "$lib/registry"
-  mvn -B -q -f stack/pom.xml dependency:copy-dependencies -DoutputDirectory="$root/$lib/kafka"
+  quietly mvn -B -q -f stack/pom.xml dependency:copy-dependencies -DoutputDirectory="$root/$lib/kafka"
   # help:evaluate prints the bare value; some terminals still get colour codes around it.
   mvn_eval() { mvn -B -q -f stack/pom.xml help:evaluate -Dexpression="$1" -DforceStdout | sed 's/\x1b\[[0-9;]*m//g'; }
   registry_version=$(mvn_eval apicurio.version)
   # dependency:get 3.x insists on reading the 3.0.x parent POM, which Central lacks; 2.10 does not.
-  mvn -B -q org.apache.maven.plugins:maven-dependency-plugin:2.10:get -Dtransitive=false \
+  quietly mvn -B -q org.apache.maven.plugins:maven-dependency-plugin:2.10:get -Dtransitive=false \
     -Dartifact="io.apicurio:apicurio-registry-app:$registry_version:tar.gz:all"
   tar -xzf "$(mvn_eval settings.localRepository)/io/apicurio/apicurio-registry-app/$registry_version/apicurio-registry-app-$registry_version-all.tar.gz" -C "$lib/registry"
   touch "$stamp"
