@@ -49,7 +49,7 @@ if [ ! -f "$stamp" ]; then
   rm -rf "$lib" && mkdir -p "$lib/kafka" "$lib/registry"
   quietly mvn -B -q -f stack/pom.xml dependency:copy-dependencies -DoutputDirectory="$root/$lib/kafka"
   # help:evaluate prints the bare value; some terminals still get colour codes around it.
-  mvn_eval() { mvn -B -q -f stack/pom.xml help:evaluate -Dexpression="$1" -DforceStdout | sed 's/\x1b\[[0-9;]*m//g'; }
+  mvn_eval() { mvn -B -q -f stack/pom.xml help:evaluate -Dexpression="$1" -DforceStdout 2>>var/log/bootstrap.log | sed 's/\x1b\[[0-9;]*m//g'; }
   registry_version=$(mvn_eval apicurio.version)
   # dependency:get 3.x insists on reading the 3.0.x parent POM, which Central lacks; 2.10 does not.
   quietly mvn -B -q org.apache.maven.plugins:maven-dependency-plugin:2.10:get -Dtransitive=false \
