@@ -5,10 +5,12 @@ from __future__ import annotations
 from confluent_kafka import TopicPartition
 
 from devstack import control, supervisor
+from devstack.probes import answers
+from devstack.spec import load
 from orderflow_platform.kafka import clients
 from orderflow_platform.registry import RegistryAdmin
 from orderflow_platform.settings import Settings
-from tests.integration.helpers import consume, create_topic
+from tests.integration.helpers import consume, create_topic, eventually
 
 SCHEMA = 'syntax = "proto3";\npackage test.v1;\nmessage Kept {\n  string id = 1;\n}\n'
 
@@ -23,6 +25,14 @@ def test_one_component_restarts_alone() -> None:
     assert pid("registry") != registry_before
     assert pid("kafka") == kafka_before
     assert all(ready == "ready" for _name, _state, ready in control.status())
+
+
+def test_a_killed_component_is_restarted_by_supervisord() -> None:
+    probe = load().processes["registry"].ready
+    assert probe is not None
+    before = pid("registry")
+    control.kill("registry")
+    eventually(lambda: pid("registry") not in (0, before) and answers(probe), deadline_seconds=120)
 
 
 def test_topics_events_and_schemas_survive_down_and_up(settings: Settings, unique: str) -> None:
