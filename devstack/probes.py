@@ -7,9 +7,11 @@ import subprocess
 import time
 from collections.abc import Callable
 
+import grpc
 import httpx
 from confluent_kafka import KafkaException
 from confluent_kafka.admin import AdminClient
+from grpc_health.v1 import health_pb2, health_pb2_grpc
 
 from devstack.spec import Probe
 
@@ -29,11 +31,17 @@ def answers(probe: Probe) -> bool:
             admin = AdminClient({"bootstrap.servers": probe.kafka, "log_level": 0})
             metadata = admin.list_topics(timeout=2.0)
             return bool(metadata.brokers)
+        if probe.grpc is not None:
+            with grpc.insecure_channel(probe.grpc) as channel:
+                reply = health_pb2_grpc.HealthStub(channel).Check(
+                    health_pb2.HealthCheckRequest(), timeout=2.0
+                )
+                return bool(reply.status == health_pb2.HealthCheckResponse.SERVING)
         if probe.exec is not None:
             return subprocess.run(probe.exec, capture_output=True, timeout=10, check=False).returncode == 0
-    except (OSError, httpx.HTTPError, subprocess.TimeoutExpired, KafkaException):
+    except (OSError, httpx.HTTPError, subprocess.TimeoutExpired, KafkaException, grpc.RpcError):
         return False
-    raise ValueError("a probe needs one of http, tcp, kafka or exec")
+    raise ValueError("a probe needs one of http, tcp, kafka, grpc or exec")
 
 
 def wait_until_ready(

@@ -23,6 +23,7 @@ class Probe(BaseModel):
     http: str | None = None
     tcp: str | None = None
     kafka: str | None = None
+    grpc: str | None = None
     exec: list[str] | None = None
 
 

@@ -41,6 +41,11 @@ class LoggingSettings(BaseModel):
     level: str = "INFO"
 
 
+class MetricsSettings(BaseModel):
+    # Each process gets its own port from the stack (0: no /metrics endpoint).
+    port: int = 0
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="ORDERFLOW_", env_nested_delimiter="__")
 
@@ -49,6 +54,7 @@ class Settings(BaseSettings):
     registry: RegistrySettings = RegistrySettings()
     postgres: PostgresSettings = PostgresSettings()
     logging: LoggingSettings = LoggingSettings()
+    metrics: MetricsSettings = MetricsSettings()
 
     @classmethod
     def settings_customise_sources(

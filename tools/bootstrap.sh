@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs whatever the native stack and the tests need and is missing on this machine:
-# Debian packages, the Python virtualenv, and the JVM components from Maven Central.
+# Debian packages, the Python virtualenv, the JVM components from Maven Central, and the
+# Go tools (protoc-gen-openapiv2, grpcurl, ghz) from the Go module proxy.
 # Idempotent: each step is skipped when its result is already there and up to date.
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
@@ -24,6 +25,7 @@ missing=()
 command -v java >/dev/null || missing+=(openjdk-17-jre-headless)
 command -v mvn >/dev/null || missing+=(maven)
 command -v python3 >/dev/null || missing+=(python3 python3-venv)
+command -v go >/dev/null || missing+=(golang-go)
 if [ ${#missing[@]} -gt 0 ]; then
   log "apt-get install ${missing[*]}"
   as_root apt-get update -qq
@@ -55,5 +57,36 @@ if [ ! -f "$stamp" ]; then
   quietly mvn -B -q org.apache.maven.plugins:maven-dependency-plugin:2.10:get -Dtransitive=false \
     -Dartifact="io.apicurio:apicurio-registry-app:$registry_version:tar.gz:all"
   tar -xzf "$(mvn_eval settings.localRepository)/io/apicurio/apicurio-registry-app/$registry_version/apicurio-registry-app-$registry_version-all.tar.gz" -C "$lib/registry"
+  touch "$stamp"
+fi
+
+# Go tools, built from the Go module proxy into git-ignored var/bin, when the pins change:
+# protoc-gen-openapiv2 (buf.gen.yaml writes openapi/ with it), grpcurl and ghz (gRPC by
+# hand and load). grpc-gateway v2.33 needs Go 1.26; an older go (Debian bookworm's
+# golang-go is 1.19) builds with the official toolchain module from the proxy instead.
+go_toolchain=go1.26.8
+go_tools=(
+  github.com/grpc-ecosystem/grpc-gateway/v2/protoc-gen-openapiv2@v2.33.0
+  github.com/fullstorydev/grpcurl/cmd/grpcurl@v1.9.4
+  github.com/bojand/ghz/cmd/ghz@v0.93.0
+)
+bin="var/bin"
+stamp="$bin/.installed-$(printf '%s\n' "$go_toolchain" "${go_tools[@]}" | sha1sum | cut -c1-12)"
+if [ ! -f "$stamp" ]; then
+  log "Go tools into $bin (${go_tools[*]##*/})"
+  go=go
+  # "go1.19.8" -> 19: the minor version of the go on PATH.
+  go_minor=$(go env GOVERSION | sed -E 's/^go1\.([0-9]+).*/\1/')
+  if [ "$go_minor" -lt 26 ]; then
+    # A module zip keeps no file modes; go itself sets them when it switches toolchains.
+    toolchain_dir=$(go mod download -json "golang.org/toolchain@v0.0.1-$go_toolchain.$(go env GOOS)-$(go env GOARCH)" |
+      python3 -c 'import json, sys; print(json.load(sys.stdin)["Dir"])')
+    chmod +x "$toolchain_dir"/bin/* "$toolchain_dir"/pkg/tool/*/*
+    go="$toolchain_dir/bin/go"
+  fi
+  rm -rf "$bin" && mkdir -p "$bin"
+  for tool in "${go_tools[@]}"; do
+    quietly env GOBIN="$root/$bin" GOTOOLCHAIN=local "$go" install "$tool"
+  done
   touch "$stamp"
 fi

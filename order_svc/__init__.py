@@ -1,0 +1,1 @@
+"""The order service: validates orders and appends OrderCreated to orders.created."""

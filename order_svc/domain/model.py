@@ -1,0 +1,125 @@
+"""Orders as the domain sees them: a validated request becomes an order with an id.
+
+Pure: no gRPC, Kafka or database here. Every bound is checked and every violation names
+its field with the path a client sent (`items[2].quantity`).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import uuid
+from dataclasses import dataclass, field
+from datetime import datetime
+
+MAX_USER_ID_LENGTH = 64
+MAX_ITEMS = 100
+MAX_QUANTITY = 10_000
+MAX_UNIT_PRICE_CENTS = 100_000_000
+MAX_IDEMPOTENCY_KEY_LENGTH = 128
+USER_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.@-]*")
+SKU = re.compile(r"[A-Z0-9][A-Z0-9-]{0,31}")
+IDEMPOTENCY_KEY = re.compile(r"[\x21-\x7e]+")  # printable ASCII, no spaces
+
+
+@dataclass(frozen=True)
+class OrderLine:
+    sku: str
+    quantity: int
+    unit_price_cents: int
+
+
+@dataclass(frozen=True)
+class CreateOrder:
+    """The command: what a client asked for, not yet validated."""
+
+    user_id: str
+    lines: tuple[OrderLine, ...]
+    total_cents: int
+    idempotency_key: str | None = None
+
+
+@dataclass(frozen=True)
+class Violation:
+    field: str
+    description: str
+
+
+@dataclass
+class InvalidOrder(Exception):
+    violations: list[Violation] = field(default_factory=list)
+
+    def __str__(self) -> str:
+        return "; ".join(f"{v.field}: {v.description}" for v in self.violations)
+
+
+@dataclass(frozen=True)
+class Order:
+    order_id: str
+    user_id: str
+    lines: tuple[OrderLine, ...]
+    total_cents: int
+    created_at: datetime
+    idempotency_key: str | None = None
+
+
+def validate(command: CreateOrder) -> None:
+    """Raises InvalidOrder listing every violation, so a client can fix them all at once."""
+    violations = [*_user_violations(command.user_id), *_line_violations(command.lines)]
+    if not violations and command.total_cents != sum(
+        line.quantity * line.unit_price_cents for line in command.lines
+    ):
+        violations.append(Violation("total_cents", "must equal the sum of quantity * unit_price_cents"))
+    key = command.idempotency_key
+    if key is not None and (len(key) > MAX_IDEMPOTENCY_KEY_LENGTH or not IDEMPOTENCY_KEY.fullmatch(key)):
+        violations.append(
+            Violation(
+                "idempotency_key", f"must be 1..{MAX_IDEMPOTENCY_KEY_LENGTH} printable ASCII characters"
+            )
+        )
+    if violations:
+        raise InvalidOrder(violations)
+
+
+def fingerprint(command: CreateOrder) -> str:
+    """A digest of what was ordered: a retry matches it, a different order under the same key does not."""
+    lines = ";".join(f"{line.sku}x{line.quantity}@{line.unit_price_cents}" for line in command.lines)
+    return hashlib.sha256(f"{command.user_id}|{lines}|{command.total_cents}".encode()).hexdigest()
+
+
+def place(command: CreateOrder, now: datetime, order_id: str | None = None) -> Order:
+    validate(command)
+    return Order(
+        order_id=order_id or str(uuid.uuid4()),
+        user_id=command.user_id,
+        lines=command.lines,
+        total_cents=command.total_cents,
+        created_at=now,
+        idempotency_key=command.idempotency_key,
+    )
+
+
+def _user_violations(user_id: str) -> list[Violation]:
+    if not user_id:
+        return [Violation("user_id", "is required")]
+    if len(user_id) > MAX_USER_ID_LENGTH or not USER_ID.fullmatch(user_id):
+        return [
+            Violation("user_id", f"must be 1..{MAX_USER_ID_LENGTH} characters of letters, digits and _.@-")
+        ]
+    return []
+
+
+def _line_violations(lines: tuple[OrderLine, ...]) -> list[Violation]:
+    if not lines:
+        return [Violation("items", "at least one item is required")]
+    if len(lines) > MAX_ITEMS:
+        return [Violation("items", f"at most {MAX_ITEMS} items per order")]
+    violations = []
+    for i, line in enumerate(lines):
+        if not SKU.fullmatch(line.sku):
+            violations.append(Violation(f"items[{i}].sku", "must be 1..32 of A-Z, 0-9 and -"))
+        if not 1 <= line.quantity <= MAX_QUANTITY:
+            violations.append(Violation(f"items[{i}].quantity", f"must be 1..{MAX_QUANTITY}"))
+        if not 0 <= line.unit_price_cents <= MAX_UNIT_PRICE_CENTS:
+            violations.append(Violation(f"items[{i}].unit_price_cents", f"must be 0..{MAX_UNIT_PRICE_CENTS}"))
+    return violations

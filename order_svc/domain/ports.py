@@ -1,0 +1,52 @@
+"""What the order use cases need from the outside world."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import Enum
+from typing import Protocol
+
+from order_svc.domain.model import Order
+
+
+class Unavailable(Exception):
+    """A dependency (the event log, the ledger) could not be reached in time."""
+
+
+class LogUnavailable(Unavailable):
+    """The event log did not confirm the event within its bound."""
+
+
+class OrderLog(Protocol):
+    async def append(self, order: Order, trace_id: str | None) -> None:
+        """Returns once the OrderCreated event is durably written (acks=all).
+
+        Raises LogUnavailable when it cannot be written within its bound.
+        """
+
+
+class RequestState(Enum):
+    CLAIMED = "claimed"
+    APPENDED = "appended"
+
+
+@dataclass(frozen=True)
+class Claim:
+    order_id: str
+    fingerprint: str
+    state: RequestState
+    owned: bool  # True: this caller must append the event; False: another caller did or does
+
+
+class RequestLedger(Protocol):
+    """Which order each (user, idempotency key) produced, shared by every order_svc instance."""
+
+    async def claim(self, user_id: str, key: str, order_id: str, fingerprint: str) -> Claim:
+        """Records the key for order_id if it is new, or takes over a claim left stale by a
+        crashed instance; otherwise returns the existing record, not owned."""
+
+    async def appended(self, user_id: str, key: str) -> None:
+        """Marks the claimed order's event as written."""
+
+    async def abandon(self, user_id: str, key: str) -> None:
+        """Gives up a claim whose append failed: the next retry takes it over at once."""

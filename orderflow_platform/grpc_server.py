@@ -1,0 +1,97 @@
+"""One way to run a gRPC service: health, reflection, trace ids, graceful shutdown."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+import grpc
+from google.protobuf import any_pb2
+from google.rpc import code_pb2, error_details_pb2, status_pb2
+from grpc_health.v1 import health, health_pb2, health_pb2_grpc
+from grpc_reflection.v1alpha import reflection
+from grpc_status import rpc_status
+
+from orderflow_platform.logs import bind_trace_id, get_logger
+from orderflow_platform.metrics import MetricsInterceptor
+from orderflow_platform.shutdown import Shutdown
+
+MAX_MESSAGE_BYTES = 1024 * 1024
+log = get_logger(__name__)
+
+
+def bind_request_trace_id(context: grpc.aio.ServicerContext) -> str:
+    """The caller's trace id (x-request-id, or W3C traceparent's trace id), else a new one."""
+    metadata = dict(context.invocation_metadata() or ())
+    request_id = metadata.get("x-request-id")
+    traceparent = metadata.get("traceparent")
+    if isinstance(traceparent, str) and traceparent.count("-") == 3:
+        request_id = request_id or traceparent.split("-")[1]
+    return bind_trace_id(request_id if isinstance(request_id, str) and request_id else None)
+
+
+async def abort_invalid_argument(
+    context: grpc.aio.ServicerContext, violations: Sequence[tuple[str, str]]
+) -> None:
+    """INVALID_ARGUMENT naming each field, with google.rpc.BadRequest details."""
+    details = error_details_pb2.BadRequest(
+        field_violations=[
+            error_details_pb2.BadRequest.FieldViolation(field=f, description=d) for f, d in violations
+        ]
+    )
+    packed = any_pb2.Any()
+    packed.Pack(details)
+    message = "; ".join(f"{f}: {d}" for f, d in violations)
+    status = status_pb2.Status(code=code_pb2.INVALID_ARGUMENT, message=message, details=[packed])
+    await context.abort_with_status(rpc_status.to_status(status))
+
+
+@dataclass
+class RunningServer:
+    server: grpc.aio.Server
+    health: health.aio.HealthServicer
+    port: int
+
+    async def drain(self, grace_seconds: float) -> None:
+        """Reports NOT_SERVING to health checks, then lets in-flight calls finish."""
+        log.info("draining", grace_seconds=grace_seconds)
+        await self.health.enter_graceful_shutdown()
+        await self.server.stop(grace_seconds)
+
+
+async def start(
+    register: Callable[[grpc.aio.Server], None], service_names: Sequence[str], address: str
+) -> RunningServer:
+    """A started server with the services, health, reflection and RPC metrics."""
+    server = grpc.aio.server(
+        interceptors=[MetricsInterceptor()],
+        options=[
+            ("grpc.max_receive_message_length", MAX_MESSAGE_BYTES),
+            ("grpc.max_send_message_length", MAX_MESSAGE_BYTES),
+        ],
+    )
+    register(server)
+    health_servicer = health.aio.HealthServicer()
+    health_pb2_grpc.add_HealthServicer_to_server(health_servicer, server)
+    for name in ("", *service_names):
+        await health_servicer.set(name, health_pb2.HealthCheckResponse.SERVING)
+    reflection.enable_server_reflection(
+        (*service_names, health.SERVICE_NAME, reflection.SERVICE_NAME), server
+    )
+    port = server.add_insecure_port(address)
+    await server.start()
+    log.info("serving", address=address, port=port, services=list(service_names))
+    return RunningServer(server, health_servicer, port)
+
+
+async def serve(
+    register: Callable[[grpc.aio.Server], None],
+    service_names: Sequence[str],
+    address: str,
+    shutdown: Shutdown,
+    grace_seconds: float = 10.0,
+) -> None:
+    """Serves until shutdown is requested, then drains."""
+    running = await start(register, service_names, address)
+    await shutdown.wait_async()
+    await running.drain(grace_seconds)
