@@ -34,5 +34,12 @@ def unique() -> str:
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     for item in items:
-        if "integration" in item.path.parts:
+        if {"integration", "e2e"} & set(item.path.parts):
             item.add_marker(pytest.mark.integration)
+
+
+@pytest.fixture(autouse=True)
+def _stack_for_integration(request: pytest.FixtureRequest) -> None:
+    """Integration and end-to-end tests talk to the real stack, started once per session."""
+    if request.node.get_closest_marker("integration"):
+        request.getfixturevalue("stack")
