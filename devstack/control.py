@@ -10,7 +10,6 @@ from devstack.probes import answers, wait_until_ready
 from devstack.spec import ROOT, Process, Stack, load
 
 READY_SECONDS = 180.0
-ALIVE_STATES = {"STARTING", "RUNNING", "BACKOFF"}
 
 
 class StackError(RuntimeError):
@@ -45,12 +44,12 @@ def _start(process: Process) -> None:
     if process.oneshot:
         _run_step(process, process.command)
         return
-    if supervisor.state(process.name) not in ALIVE_STATES:
+    if supervisor.state(process.name) not in supervisor.ALIVE_STATES:
         supervisor.rpc().startProcess(process.name, False)
     if process.ready is None:
         return
     ready = wait_until_ready(
-        process.ready, READY_SECONDS, lambda: supervisor.state(process.name) in ALIVE_STATES
+        process.ready, READY_SECONDS, lambda: supervisor.state(process.name) in supervisor.ALIVE_STATES
     )
     if not ready:
         raise StackError(
@@ -74,14 +73,14 @@ def down(stack: Stack | None = None) -> None:
     if not supervisor.running():
         return
     for process in reversed(stack.services()):
-        if supervisor.state(process.name) in ALIVE_STATES:
+        if supervisor.state(process.name) in supervisor.ALIVE_STATES:
             print(f"  {process.name:<16} stopping", flush=True)
             supervisor.rpc().stopProcess(process.name)
     supervisor.shutdown()
 
 
 def stop(name: str) -> None:
-    if supervisor.state(name) in ALIVE_STATES:
+    if supervisor.state(name) in supervisor.ALIVE_STATES:
         supervisor.rpc().stopProcess(name)
 
 

@@ -68,8 +68,14 @@ class Stack(BaseModel):
         return [p for p in self.ordered() if not p.oneshot]
 
 
+# One spelling of the interpreter, whichever of python/python3 started devstack: supervisord
+# treats a changed command as a changed program and would restart it.
+VENV_PYTHON = ROOT / ".venv" / "bin" / "python"
+PYTHON = VENV_PYTHON if VENV_PYTHON.exists() else Path(sys.executable)
+
+
 def expand(text: str) -> str:
-    return text.format(root=ROOT, var=VAR, python=sys.executable)
+    return text.format(root=ROOT, var=VAR, python=PYTHON)
 
 
 def load(path: Path = STACK_FILE) -> Stack:

@@ -20,6 +20,7 @@ from supervisor.xmlrpc import SupervisorTransport
 from devstack.spec import VAR, Stack
 
 CONF = VAR / "supervisord.conf"
+ALIVE_STATES = frozenset({"STARTING", "RUNNING", "BACKOFF"})
 SOCKET = VAR / "run" / "supervisor.sock"
 LOGS = VAR / "log"
 
@@ -97,7 +98,8 @@ def start_daemon(stack: Stack) -> None:
         # Pick up added or changed programs without touching unchanged, running ones.
         added, changed, removed = rpc().reloadConfig()[0]
         for name in removed + changed:
-            rpc().stopProcess(name)
+            if state(name) in ALIVE_STATES:
+                rpc().stopProcess(name)
             rpc().removeProcessGroup(name)
         for name in added + changed:
             rpc().addProcessGroup(name)

@@ -25,7 +25,7 @@ _sym_db = _symbol_database.Default()
 from google.api import annotations_pb2 as google_dot_api_dot_annotations__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n.orderflow/inventory/v1/inventory_service.proto\x12\x16orderflow.inventory.v1\x1a\x1cgoogle/api/annotations.proto\"l\n\x05Stock\x12\x10\n\x03sku\x18\x01 \x01(\tR\x03sku\x12\x17\n\x07on_hand\x18\x02 \x01(\x05R\x06onHand\x12\x1a\n\x08reserved\x18\x03 \x01(\x05R\x08reserved\x12\x1c\n\tavailable\x18\x04 \x01(\x05R\tavailable\"?\n\x0fSetStockRequest\x12\x10\n\x03sku\x18\x01 \x01(\tR\x03sku\x12\x1a\n\x08quantity\x18\x02 \x01(\x05R\x08quantity\"G\n\x10SetStockResponse\x12\x33\n\x05stock\x18\x01 \x01(\x0b\x32\x1d.orderflow.inventory.v1.StockR\x05stock\"#\n\x0fGetStockRequest\x12\x10\n\x03sku\x18\x01 \x01(\tR\x03sku\"G\n\x10GetStockResponse\x12\x33\n\x05stock\x18\x01 \x01(\x0b\x32\x1d.orderflow.inventory.v1.StockR\x05stock2\x9d\x02\n\x10InventoryService\x12\x84\x01\n\x08SetStock\x12\'.orderflow.inventory.v1.SetStockRequest\x1a(.orderflow.inventory.v1.SetStockResponse\"%\x82\xd3\xe4\x93\x02\x1f\x1a\x13/v1/inventory/{sku}:\x01*b\x05stock\x12\x81\x01\n\x08GetStock\x12\'.orderflow.inventory.v1.GetStockRequest\x1a(.orderflow.inventory.v1.GetStockResponse\"\"\x82\xd3\xe4\x93\x02\x1c\x12\x13/v1/inventory/{sku}b\x05stockb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n.orderflow/inventory/v1/inventory_service.proto\x12\x16orderflow.inventory.v1\x1a\x1cgoogle/api/annotations.proto\"l\n\x05Stock\x12\x10\n\x03sku\x18\x01 \x01(\tR\x03sku\x12\x17\n\x07on_hand\x18\x02 \x01(\x05R\x06onHand\x12\x1a\n\x08reserved\x18\x03 \x01(\x05R\x08reserved\x12\x1c\n\tavailable\x18\x04 \x01(\x05R\tavailable\"?\n\x0fSetStockRequest\x12\x10\n\x03sku\x18\x01 \x01(\tR\x03sku\x12\x1a\n\x08quantity\x18\x02 \x01(\x05R\x08quantity\"#\n\x0fGetStockRequest\x12\x10\n\x03sku\x18\x01 \x01(\tR\x03sku2\xf7\x01\n\x10InventoryService\x12r\n\x08SetStock\x12\'.orderflow.inventory.v1.SetStockRequest\x1a\x1d.orderflow.inventory.v1.Stock\"\x1e\x82\xd3\xe4\x93\x02\x18\x1a\x13/v1/inventory/{sku}:\x01*\x12o\n\x08GetStock\x12\'.orderflow.inventory.v1.GetStockRequest\x1a\x1d.orderflow.inventory.v1.Stock\"\x1b\x82\xd3\xe4\x93\x02\x15\x12\x13/v1/inventory/{sku}b\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -33,19 +33,15 @@ _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'orderflow.inventory.v1.inve
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
   _globals['_INVENTORYSERVICE'].methods_by_name['SetStock']._loaded_options = None
-  _globals['_INVENTORYSERVICE'].methods_by_name['SetStock']._serialized_options = b'\202\323\344\223\002\037\032\023/v1/inventory/{sku}:\001*b\005stock'
+  _globals['_INVENTORYSERVICE'].methods_by_name['SetStock']._serialized_options = b'\202\323\344\223\002\030\032\023/v1/inventory/{sku}:\001*'
   _globals['_INVENTORYSERVICE'].methods_by_name['GetStock']._loaded_options = None
-  _globals['_INVENTORYSERVICE'].methods_by_name['GetStock']._serialized_options = b'\202\323\344\223\002\034\022\023/v1/inventory/{sku}b\005stock'
+  _globals['_INVENTORYSERVICE'].methods_by_name['GetStock']._serialized_options = b'\202\323\344\223\002\025\022\023/v1/inventory/{sku}'
   _globals['_STOCK']._serialized_start=104
   _globals['_STOCK']._serialized_end=212
   _globals['_SETSTOCKREQUEST']._serialized_start=214
   _globals['_SETSTOCKREQUEST']._serialized_end=277
-  _globals['_SETSTOCKRESPONSE']._serialized_start=279
-  _globals['_SETSTOCKRESPONSE']._serialized_end=350
-  _globals['_GETSTOCKREQUEST']._serialized_start=352
-  _globals['_GETSTOCKREQUEST']._serialized_end=387
-  _globals['_GETSTOCKRESPONSE']._serialized_start=389
-  _globals['_GETSTOCKRESPONSE']._serialized_end=460
-  _globals['_INVENTORYSERVICE']._serialized_start=463
-  _globals['_INVENTORYSERVICE']._serialized_end=748
+  _globals['_GETSTOCKREQUEST']._serialized_start=279
+  _globals['_GETSTOCKREQUEST']._serialized_end=314
+  _globals['_INVENTORYSERVICE']._serialized_start=317
+  _globals['_INVENTORYSERVICE']._serialized_end=564
 # @@protoc_insertion_point(module_scope)

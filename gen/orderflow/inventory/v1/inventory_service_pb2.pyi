@@ -1,8 +1,7 @@
 from google.api import annotations_pb2 as _annotations_pb2
 from google.protobuf import descriptor as _descriptor
 from google.protobuf import message as _message
-from collections.abc import Mapping as _Mapping
-from typing import ClassVar as _ClassVar, Optional as _Optional, Union as _Union
+from typing import ClassVar as _ClassVar, Optional as _Optional
 
 DESCRIPTOR: _descriptor.FileDescriptor
 
@@ -26,20 +25,8 @@ class SetStockRequest(_message.Message):
     quantity: int
     def __init__(self, sku: _Optional[str] = ..., quantity: _Optional[int] = ...) -> None: ...
 
-class SetStockResponse(_message.Message):
-    __slots__ = ("stock",)
-    STOCK_FIELD_NUMBER: _ClassVar[int]
-    stock: Stock
-    def __init__(self, stock: _Optional[_Union[Stock, _Mapping]] = ...) -> None: ...
-
 class GetStockRequest(_message.Message):
     __slots__ = ("sku",)
     SKU_FIELD_NUMBER: _ClassVar[int]
     sku: str
     def __init__(self, sku: _Optional[str] = ...) -> None: ...
-
-class GetStockResponse(_message.Message):
-    __slots__ = ("stock",)
-    STOCK_FIELD_NUMBER: _ClassVar[int]
-    stock: Stock
-    def __init__(self, stock: _Optional[_Union[Stock, _Mapping]] = ...) -> None: ...

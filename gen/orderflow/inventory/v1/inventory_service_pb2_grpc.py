@@ -26,7 +26,7 @@ if _version_not_supported:
 
 
 class InventoryServiceStub(object):
-    """Stock levels per SKU. REST returns the Stock itself (response_body).
+    """Stock levels per SKU. Both methods return the Stock resource itself (AIP-131/134).
     """
 
     def __init__(self, channel):
@@ -38,17 +38,17 @@ class InventoryServiceStub(object):
         self.SetStock = channel.unary_unary(
                 '/orderflow.inventory.v1.InventoryService/SetStock',
                 request_serializer=orderflow_dot_inventory_dot_v1_dot_inventory__service__pb2.SetStockRequest.SerializeToString,
-                response_deserializer=orderflow_dot_inventory_dot_v1_dot_inventory__service__pb2.SetStockResponse.FromString,
+                response_deserializer=orderflow_dot_inventory_dot_v1_dot_inventory__service__pb2.Stock.FromString,
                 _registered_method=True)
         self.GetStock = channel.unary_unary(
                 '/orderflow.inventory.v1.InventoryService/GetStock',
                 request_serializer=orderflow_dot_inventory_dot_v1_dot_inventory__service__pb2.GetStockRequest.SerializeToString,
-                response_deserializer=orderflow_dot_inventory_dot_v1_dot_inventory__service__pb2.GetStockResponse.FromString,
+                response_deserializer=orderflow_dot_inventory_dot_v1_dot_inventory__service__pb2.Stock.FromString,
                 _registered_method=True)
 
 
 class InventoryServiceServicer(object):
-    """Stock levels per SKU. REST returns the Stock itself (response_body).
+    """Stock levels per SKU. Both methods return the Stock resource itself (AIP-131/134).
     """
 
     def SetStock(self, request, context):
@@ -70,12 +70,12 @@ def add_InventoryServiceServicer_to_server(servicer, server):
             'SetStock': grpc.unary_unary_rpc_method_handler(
                     servicer.SetStock,
                     request_deserializer=orderflow_dot_inventory_dot_v1_dot_inventory__service__pb2.SetStockRequest.FromString,
-                    response_serializer=orderflow_dot_inventory_dot_v1_dot_inventory__service__pb2.SetStockResponse.SerializeToString,
+                    response_serializer=orderflow_dot_inventory_dot_v1_dot_inventory__service__pb2.Stock.SerializeToString,
             ),
             'GetStock': grpc.unary_unary_rpc_method_handler(
                     servicer.GetStock,
                     request_deserializer=orderflow_dot_inventory_dot_v1_dot_inventory__service__pb2.GetStockRequest.FromString,
-                    response_serializer=orderflow_dot_inventory_dot_v1_dot_inventory__service__pb2.GetStockResponse.SerializeToString,
+                    response_serializer=orderflow_dot_inventory_dot_v1_dot_inventory__service__pb2.Stock.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -86,7 +86,7 @@ def add_InventoryServiceServicer_to_server(servicer, server):
 
  # This class is part of an EXPERIMENTAL API.
 class InventoryService(object):
-    """Stock levels per SKU. REST returns the Stock itself (response_body).
+    """Stock levels per SKU. Both methods return the Stock resource itself (AIP-131/134).
     """
 
     @staticmethod
@@ -105,7 +105,7 @@ class InventoryService(object):
             target,
             '/orderflow.inventory.v1.InventoryService/SetStock',
             orderflow_dot_inventory_dot_v1_dot_inventory__service__pb2.SetStockRequest.SerializeToString,
-            orderflow_dot_inventory_dot_v1_dot_inventory__service__pb2.SetStockResponse.FromString,
+            orderflow_dot_inventory_dot_v1_dot_inventory__service__pb2.Stock.FromString,
             options,
             channel_credentials,
             insecure,
@@ -132,7 +132,7 @@ class InventoryService(object):
             target,
             '/orderflow.inventory.v1.InventoryService/GetStock',
             orderflow_dot_inventory_dot_v1_dot_inventory__service__pb2.GetStockRequest.SerializeToString,
-            orderflow_dot_inventory_dot_v1_dot_inventory__service__pb2.GetStockResponse.FromString,
+            orderflow_dot_inventory_dot_v1_dot_inventory__service__pb2.Stock.FromString,
             options,
             channel_credentials,
             insecure,

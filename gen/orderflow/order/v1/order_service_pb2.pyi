@@ -69,12 +69,6 @@ class GetOrderRequest(_message.Message):
     order_id: str
     def __init__(self, order_id: _Optional[str] = ...) -> None: ...
 
-class GetOrderResponse(_message.Message):
-    __slots__ = ("order",)
-    ORDER_FIELD_NUMBER: _ClassVar[int]
-    order: Order
-    def __init__(self, order: _Optional[_Union[Order, _Mapping]] = ...) -> None: ...
-
 class ListOrdersRequest(_message.Message):
     __slots__ = ("user_id", "page_size", "page_token")
     USER_ID_FIELD_NUMBER: _ClassVar[int]

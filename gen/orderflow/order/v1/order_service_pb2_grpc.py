@@ -44,7 +44,7 @@ class OrderServiceStub(object):
         self.GetOrder = channel.unary_unary(
                 '/orderflow.order.v1.OrderService/GetOrder',
                 request_serializer=orderflow_dot_order_dot_v1_dot_order__service__pb2.GetOrderRequest.SerializeToString,
-                response_deserializer=orderflow_dot_order_dot_v1_dot_order__service__pb2.GetOrderResponse.FromString,
+                response_deserializer=orderflow_dot_order_dot_v1_dot_order__service__pb2.Order.FromString,
                 _registered_method=True)
         self.ListOrders = channel.unary_unary(
                 '/orderflow.order.v1.OrderService/ListOrders',
@@ -65,7 +65,7 @@ class OrderServiceServicer(object):
         raise NotImplementedError('Method not implemented!')
 
     def GetOrder(self, request, context):
-        """REST returns the Order itself (response_body), not the wrapper.
+        """Returns the resource itself (AIP-131), so REST gets a bare Order.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -88,7 +88,7 @@ def add_OrderServiceServicer_to_server(servicer, server):
             'GetOrder': grpc.unary_unary_rpc_method_handler(
                     servicer.GetOrder,
                     request_deserializer=orderflow_dot_order_dot_v1_dot_order__service__pb2.GetOrderRequest.FromString,
-                    response_serializer=orderflow_dot_order_dot_v1_dot_order__service__pb2.GetOrderResponse.SerializeToString,
+                    response_serializer=orderflow_dot_order_dot_v1_dot_order__service__pb2.Order.SerializeToString,
             ),
             'ListOrders': grpc.unary_unary_rpc_method_handler(
                     servicer.ListOrders,
@@ -151,7 +151,7 @@ class OrderService(object):
             target,
             '/orderflow.order.v1.OrderService/GetOrder',
             orderflow_dot_order_dot_v1_dot_order__service__pb2.GetOrderRequest.SerializeToString,
-            orderflow_dot_order_dot_v1_dot_order__service__pb2.GetOrderResponse.FromString,
+            orderflow_dot_order_dot_v1_dot_order__service__pb2.Order.FromString,
             options,
             channel_credentials,
             insecure,
