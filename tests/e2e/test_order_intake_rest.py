@@ -46,6 +46,9 @@ def test_create_order_returns_the_id_and_pending(unique: str) -> None:
         ({"user_id": True, "items": [ITEM], "total_cents": 500}, "user_id"),
         ({"user_id": "u", "items": [{**ITEM, "quantity": 2.5}], "total_cents": 500}, "items[0].quantity"),
         ({"user_id": "u", "items": "SKU-1", "total_cents": 500}, "items"),
+        ({"user_id": ["u"], "items": [ITEM], "total_cents": 500}, "user_id"),
+        ({"user_id": "u", "items": [ITEM], "total_cents": 500, "coupon": "X"}, "coupon"),
+        ({"user_id": "u", "items": [{**ITEM, "qty": 1}], "total_cents": 500}, "qty"),
     ],
 )
 def test_invalid_input_is_400_naming_the_field(body: dict[str, Any], field: str) -> None:
@@ -57,6 +60,12 @@ def test_invalid_input_is_400_naming_the_field(body: dict[str, Any], field: str)
 def test_malformed_json_is_400_not_500() -> None:
     refused = post_order(None, raw='{"user_id": "u", "items": [')
     assert refused.status_code == 400, refused.text
+    assert refused.json()["code"] == 3  # google.rpc.Code.INVALID_ARGUMENT
+
+
+def test_a_body_over_one_mebibyte_is_refused_before_it_reaches_the_service() -> None:
+    refused = post_order(None, raw='{"user_id": "' + "u" * 1_100_000 + '"}')
+    assert refused.status_code == 413, refused.text
 
 
 def test_an_unknown_route_is_404() -> None:
