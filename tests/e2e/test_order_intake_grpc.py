@@ -6,6 +6,7 @@ import json
 import subprocess
 import uuid
 
+from devstack import control
 from devstack.spec import ROOT
 
 GRPCURL = str(ROOT / "var" / "bin" / "grpcurl")
@@ -53,3 +54,15 @@ def test_invalid_order_names_its_fields() -> None:
     assert "InvalidArgument" in refused.stderr
     assert "user_id" in refused.stderr
     assert '"field": "items"' in refused.stderr
+
+
+def test_a_retry_after_order_svc_restarts_returns_the_same_order(unique: str) -> None:
+    body = {
+        "user_id": f"user-{unique}",
+        "items": [{"sku": "SKU-1", "quantity": 1, "unit_price_cents": 100}],
+        "total_cents": 100,
+        "idempotency_key": f"key-{unique}",
+    }
+    before = json.loads(grpcurl(ORDER_SVC, CREATE, body=body).stdout)
+    control.restart("order_svc")
+    assert json.loads(grpcurl(ORDER_SVC, CREATE, body=body).stdout) == before

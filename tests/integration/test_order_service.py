@@ -181,6 +181,28 @@ def test_concurrent_retries_with_one_key_give_one_order_and_one_event(harness: H
     assert harness.call(request(user, key="retry-1")).order_id == responses[0].order_id
 
 
+def test_retries_spread_over_two_instances_give_one_order_and_one_event(
+    harness: Harness, settings: Settings, event_loop_runner: asyncio.Runner, unique: str
+) -> None:
+    other = Harness(settings, event_loop_runner)
+    user = f"user-{unique}"
+    try:
+
+        async def retries() -> list[pb.CreateOrderResponse]:
+            stubs = [harness.stub, other.stub] * 5
+            return list(
+                await asyncio.gather(*(s.CreateOrder(request(user, key="k"), timeout=10) for s in stubs))
+            )
+
+        responses = event_loop_runner.run(retries())
+    finally:
+        other.close()
+    assert len({r.order_id for r in responses}) == 1
+    harness.call(request(user, key="end-marker"))
+    events = [event for _key, event, _trace in harness.events_of(user, 2)]
+    assert [e.idempotency_key for e in events] == ["k", "end-marker"]
+
+
 def test_a_key_reused_for_a_different_order_is_refused(harness: Harness, unique: str) -> None:
     user = f"user-{unique}"
     harness.call(request(user, key="k"))
