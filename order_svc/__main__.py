@@ -5,17 +5,15 @@ from __future__ import annotations
 import asyncio
 import os
 
-from orderflow.order.v1 import order_service_pb2, order_service_pb2_grpc
+from orderflow.order.v1 import order_service_pb2_grpc
 
 from order_svc import bootstrap
-from order_svc.entrypoints.grpc_api import OrderServicer
+from order_svc.entrypoints.grpc_api import SERVICE, OrderServicer
 from orderflow_platform import grpc_server
 from orderflow_platform.logs import configure_logging, get_logger
 from orderflow_platform.metrics import serve_metrics
 from orderflow_platform.settings import load_settings
 from orderflow_platform.shutdown import Shutdown
-
-SERVICE = order_service_pb2.DESCRIPTOR.services_by_name["OrderService"].full_name
 
 
 async def main() -> None:

@@ -15,6 +15,7 @@ from orderflow_platform.grpc_server import abort_invalid_argument, bind_request_
 from orderflow_platform.logs import get_logger
 
 log = get_logger(__name__)
+SERVICE = pb.DESCRIPTOR.services_by_name["OrderService"].full_name
 
 
 # Without a client deadline an append still ends: librdkafka's delivery timeout bounds it.
