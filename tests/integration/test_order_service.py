@@ -19,9 +19,8 @@ from prometheus_client import REGISTRY
 
 from devstack import control
 from order_svc import bootstrap
-from order_svc.__main__ import SERVICE
 from order_svc.adapters.kafka_log import TOPIC
-from order_svc.entrypoints.grpc_api import OrderServicer
+from order_svc.entrypoints.grpc_api import SERVICE, OrderServicer
 from orderflow_platform import grpc_server
 from orderflow_platform.kafka import clients
 from orderflow_platform.kafka.serde import ProtobufCodec
