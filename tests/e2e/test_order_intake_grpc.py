@@ -33,13 +33,17 @@ def test_reflection_lists_the_service_and_health() -> None:
     assert json.loads(health.stdout) == {"status": "SERVING"}
 
 
-def test_create_order_through_reflection_and_a_retry_with_the_same_key(unique: str) -> None:
-    body = {
+def keyed_order(unique: str) -> dict[str, object]:
+    return {
         "user_id": f"user-{unique}",
         "items": [{"sku": "SKU-1", "quantity": 2, "unit_price_cents": 250}],
         "total_cents": 500,
         "idempotency_key": f"key-{unique}",
     }
+
+
+def test_create_order_through_reflection_and_a_retry_with_the_same_key(unique: str) -> None:
+    body = keyed_order(unique)
     first = grpcurl(ORDER_SVC, CREATE, body=body)
     assert first.returncode == 0, first.stderr
     created = json.loads(first.stdout)
@@ -57,12 +61,7 @@ def test_invalid_order_names_its_fields() -> None:
 
 
 def test_a_retry_after_order_svc_restarts_returns_the_same_order(unique: str) -> None:
-    body = {
-        "user_id": f"user-{unique}",
-        "items": [{"sku": "SKU-1", "quantity": 1, "unit_price_cents": 100}],
-        "total_cents": 100,
-        "idempotency_key": f"key-{unique}",
-    }
+    body = keyed_order(unique)
     before = json.loads(grpcurl(ORDER_SVC, CREATE, body=body).stdout)
     control.restart("order_svc")
     assert json.loads(grpcurl(ORDER_SVC, CREATE, body=body).stdout) == before
