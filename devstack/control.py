@@ -73,15 +73,13 @@ def down(stack: Stack | None = None) -> None:
     if not supervisor.running():
         return
     for process in reversed(stack.services()):
-        if supervisor.state(process.name) in supervisor.ALIVE_STATES:
-            print(f"  {process.name:<16} stopping", flush=True)
-            supervisor.rpc().stopProcess(process.name)
+        if supervisor.stop(process.name):
+            print(f"  {process.name:<16} stopped", flush=True)
     supervisor.shutdown()
 
 
 def stop(name: str) -> None:
-    if supervisor.state(name) in supervisor.ALIVE_STATES:
-        supervisor.rpc().stopProcess(name)
+    supervisor.stop(name)
 
 
 def kill(name: str) -> None:

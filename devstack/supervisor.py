@@ -98,8 +98,7 @@ def start_daemon(stack: Stack) -> None:
         # Pick up added or changed programs without touching unchanged, running ones.
         added, changed, removed = rpc().reloadConfig()[0]
         for name in removed + changed:
-            if state(name) in ALIVE_STATES:
-                rpc().stopProcess(name)
+            stop(name)
             rpc().removeProcessGroup(name)
         for name in added + changed:
             rpc().addProcessGroup(name)
@@ -117,6 +116,14 @@ def state(name: str) -> str:
         return cast(str, rpc().getProcessInfo(name)["statename"])
     except (OSError, xmlrpc.client.Fault):
         return "ABSENT"
+
+
+def stop(name: str) -> bool:
+    """Stops the program if it is alive (supervisord faults on stopping a stopped one)."""
+    if state(name) not in ALIVE_STATES:
+        return False
+    rpc().stopProcess(name)
+    return True
 
 
 def shutdown() -> None:
