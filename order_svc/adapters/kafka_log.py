@@ -74,6 +74,7 @@ class KafkaOrderLog:
             SchemaRegistryError,
             httpx.HTTPError,
         ) as error:
+            PUBLISH_FAILURES.inc()
             raise LogUnavailable(str(error)) from error
         await delivered
 
