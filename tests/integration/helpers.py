@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections.abc import Callable
 from typing import TypeVar
@@ -22,6 +23,20 @@ def eventually(probe: Callable[[], T | None], deadline_seconds: float = 30.0, ev
         if time.monotonic() > deadline:
             raise AssertionError(f"condition not met within {deadline_seconds}s")
         time.sleep(every)
+
+
+async def eventually_async(
+    probe: Callable[[], T | None], deadline_seconds: float = 5.0, every: float = 0.02
+) -> T:
+    """eventually() for conditions that only come true while the event loop runs."""
+    deadline = time.monotonic() + deadline_seconds
+    while True:
+        result = probe()
+        if result:
+            return result
+        if time.monotonic() > deadline:
+            raise AssertionError(f"condition not met within {deadline_seconds}s")
+        await asyncio.sleep(every)
 
 
 def create_topic(admin: AdminClient, name: str, partitions: int = 3, **config: str) -> None:

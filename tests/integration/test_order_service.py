@@ -25,7 +25,7 @@ from orderflow_platform import grpc_server
 from orderflow_platform.kafka import clients
 from orderflow_platform.kafka.serde import ProtobufCodec
 from orderflow_platform.settings import Settings
-from tests.integration.helpers import consume, eventually
+from tests.integration.helpers import consume, eventually_async
 
 ITEM = OrderItem(sku="SKU-1", quantity=2, unit_price_cents=250)
 
@@ -159,9 +159,12 @@ def test_invalid_orders_are_refused_naming_the_field(
     bad_request = error_details_pb2.BadRequest()
     assert status.details[0].Unpack(bad_request)
     assert [v.field for v in bad_request.field_violations] == [field]
-    # The server counts the RPC as it unwinds, which may be just after the client has the reply.
+    # The server counts the RPC as it unwinds, just after the client has the reply, and only
+    # while the event loop they share runs: so wait inside the loop, not beside it.
     labels = {"method": f"/{SERVICE}/CreateOrder", "code": "INVALID_ARGUMENT"}
-    eventually(lambda: REGISTRY.get_sample_value("orderflow_grpc_server_handled_total", labels), 5.0)
+    harness.runner.run(
+        eventually_async(lambda: REGISTRY.get_sample_value("orderflow_grpc_server_handled_total", labels))
+    )
 
 
 def test_concurrent_retries_with_one_key_give_one_order_and_one_event(harness: Harness, unique: str) -> None:
