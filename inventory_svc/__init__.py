@@ -1,0 +1,1 @@
+"""The inventory service: event-sourced stock and the exactly-once reservation saga."""

@@ -1,0 +1,63 @@
+"""`python -m inventory_svc`: one replica — the stream processor and the gRPC server."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import threading
+
+from orderflow.inventory.v1 import inventory_service_pb2_grpc
+
+from inventory_svc import bootstrap
+from inventory_svc.entrypoints.grpc_api import SERVICE
+from orderflow_platform import grpc_server
+from orderflow_platform.logs import configure_logging, get_logger
+from orderflow_platform.metrics import serve_metrics
+from orderflow_platform.settings import load_settings
+from orderflow_platform.shutdown import Shutdown
+
+
+async def main() -> None:
+    settings = load_settings()
+    instance = os.environ.get("INVENTORY_SVC_INSTANCE", "1")
+    configure_logging(settings.logging, service=f"inventory_svc-{instance}")
+    shutdown = Shutdown().install()
+    serve_metrics(settings.metrics.port)
+    loop, _processor = bootstrap.stream_loop(settings, instance)
+    crashed = threading.Event()
+
+    def run_stream() -> None:
+        try:
+            loop.run(shutdown)
+        finally:
+            # Ended unasked: the loop failed (threading logs why). A replica that cannot
+            # process must not go on serving, so stop and let the supervisor restart it.
+            if not shutdown.requested:
+                crashed.set()
+                shutdown.request()
+
+    # The Kafka loop blocks, so it runs beside the event loop that serves gRPC.
+    stream = threading.Thread(target=run_stream, name="inventory-stream")
+    stream.start()
+    servicer, commands, view = bootstrap.servicer(settings)
+    address = os.environ.get("INVENTORY_SVC_ADDRESS", "0.0.0.0:50052")
+    try:
+        await grpc_server.serve(
+            lambda server: inventory_service_pb2_grpc.add_InventoryServiceServicer_to_server(
+                servicer, server
+            ),
+            [SERVICE],
+            address,
+            shutdown,
+        )
+    finally:
+        shutdown.request()
+        stream.join()
+        view.stop()
+        get_logger().info("stopped", undelivered=commands.close())
+    if crashed.is_set():
+        raise SystemExit(1)
+
+
+if __name__ == "__main__":
+    asyncio.run(main())

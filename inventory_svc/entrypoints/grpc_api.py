@@ -1,0 +1,73 @@
+"""InventoryService over gRPC. SetStock is recorded as a command to the SKU's owner and
+answered once the owner has applied it; GetStock reads the stock changelog's view."""
+
+from __future__ import annotations
+
+import uuid
+
+import grpc
+from orderflow.inventory.v1 import inventory_service_pb2 as pb
+from orderflow.inventory.v1 import inventory_service_pb2_grpc as pb_grpc
+from orderflow.inventory.v1.events_pb2 import StockCommand
+
+from inventory_svc.adapters.events import COMMANDS, stock_command_record
+from inventory_svc.adapters.stock_view import StockView
+from inventory_svc.domain.commands import SetOnHand
+from inventory_svc.domain.requests import set_stock_violations, sku_violations
+from inventory_svc.domain.stock import Stock
+from orderflow_platform.grpc_server import abort_invalid_argument, bind_request_trace_id
+from orderflow_platform.kafka.clients import trace_headers
+from orderflow_platform.kafka.delivery import AcknowledgedProducer, DeliveryFailed
+from orderflow_platform.kafka.serde import ProtobufCodec
+from orderflow_platform.logs import get_logger
+
+log = get_logger(__name__)
+SERVICE = pb.DESCRIPTOR.services_by_name["InventoryService"].full_name
+APPLY_TIMEOUT_SECONDS = 5.0
+
+
+def to_proto(stock: Stock) -> pb.Stock:
+    return pb.Stock(sku=stock.sku, on_hand=stock.on_hand, reserved=stock.reserved, available=stock.available)
+
+
+class InventoryServicer(pb_grpc.InventoryServiceServicer):
+    def __init__(
+        self, commands: AcknowledgedProducer, codec: ProtobufCodec[StockCommand], view: StockView
+    ) -> None:
+        self._commands, self._codec, self._view = commands, codec, view
+
+    async def SetStock(self, request: pb.SetStockRequest, context: grpc.aio.ServicerContext) -> pb.Stock:
+        trace_id = bind_request_trace_id(context)
+        if violations := set_stock_violations(request.sku, request.quantity):
+            await abort_invalid_argument(context, violations)
+        request_id = uuid.uuid4().hex
+        command = stock_command_record(SetOnHand(request.sku, request_id, request.quantity))
+        try:
+            value = self._codec.encode(COMMANDS, command)
+            await self._commands.send(COMMANDS, request.sku.encode(), value, trace_headers(trace_id))
+        except DeliveryFailed as error:
+            log.warning("stock command not recorded", error=str(error))
+            await context.abort(grpc.StatusCode.UNAVAILABLE, "stock cannot be set right now; retry later")
+        entry = await self._view.applied(request.sku, request_id, APPLY_TIMEOUT_SECONDS)
+        if entry is None:
+            await context.abort(
+                grpc.StatusCode.UNAVAILABLE, "the change is recorded but inventory has not applied it yet"
+            )
+            raise AssertionError("unreachable: abort raises")
+        if entry.stock.on_hand != request.quantity:
+            await context.abort(
+                grpc.StatusCode.FAILED_PRECONDITION,
+                f"quantity: {request.quantity} is below the {entry.stock.reserved} units reserved",
+            )
+        log.info("stock set", sku=request.sku, on_hand=entry.stock.on_hand)
+        return to_proto(entry.stock)
+
+    async def GetStock(self, request: pb.GetStockRequest, context: grpc.aio.ServicerContext) -> pb.Stock:
+        bind_request_trace_id(context)
+        if violations := sku_violations(request.sku):
+            await abort_invalid_argument(context, violations)
+        entry = self._view.get(request.sku)
+        if entry is None:
+            await context.abort(grpc.StatusCode.NOT_FOUND, f"sku: no stock was ever set for {request.sku}")
+            raise AssertionError("unreachable: abort raises")
+        return to_proto(entry.stock)

@@ -1,0 +1,141 @@
+"""The inventory's stream processor: Kafka records in, handler steps, Kafka records out.
+
+One replica consumes orders.created, inventory.commands and inventory.line-results in one
+consumer group; the range assignor gives it partition N of all three, and so the stock of
+the SKUs and the sagas of the orders in partition N. Every output of a batch and the
+batch's offsets are committed in one transaction by the shared TransactionalLoop.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from typing import TypeVar
+
+from confluent_kafka import Message, TopicPartition
+from confluent_kafka.schema_registry import SchemaRegistryClient
+from confluent_kafka.serialization import SerializationError
+from google.protobuf.message import Message as ProtoMessage
+from orderflow.inventory.v1 import events_pb2 as inv
+from orderflow.order.v1.events_pb2 import OrderCreated
+from prometheus_client import Counter, Histogram
+
+from inventory_svc import handlers
+from inventory_svc.adapters import events
+from inventory_svc.domain.commands import (
+    LineDecided,
+    Output,
+    ReleaseLine,
+    ReserveLine,
+    SagaChanged,
+    SetOnHand,
+    StockChanged,
+)
+from inventory_svc.domain.saga import Confirmed, Rejected
+from inventory_svc.handlers import InventoryState
+from orderflow_platform.kafka.serde import ProtobufCodec
+from orderflow_platform.kafka.transactional import OutRecord, PoisonMessage, read_to_end
+from orderflow_platform.settings import KafkaSettings
+
+SETTLED = Counter("orderflow_inventory_orders_settled_total", "Orders settled", ["outcome"])
+SETTLE_SECONDS = Histogram(
+    "orderflow_inventory_settle_seconds",
+    "From OrderCreated to its outcome",
+    buckets=(0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10),
+)
+M = TypeVar("M", bound=ProtoMessage)
+INPUTS = (events.ORDERS, events.COMMANDS, events.LINE_RESULTS)
+
+
+class Codecs:
+    def __init__(self, registry: SchemaRegistryClient, auto_register: bool) -> None:
+        def codec(message_type: type[ProtoMessage]) -> ProtobufCodec[ProtoMessage]:
+            return ProtobufCodec(registry, message_type, auto_register=auto_register)
+
+        self.by_topic = {
+            events.ORDERS: codec(OrderCreated),
+            events.COMMANDS: codec(inv.StockCommand),
+            events.STOCK: codec(inv.StockLevel),
+            events.LINE_RESULTS: codec(inv.LineResult),
+            events.PROGRESS: codec(inv.OrderProgress),
+            events.RESERVED: codec(inv.OrderReserved),
+            events.FAILED: codec(inv.OrderRejected),
+        }
+
+    def decode(self, message: Message) -> ProtoMessage:
+        value = message.value()
+        if value is None:
+            raise PoisonMessage("no value")
+        topic = str(message.topic())
+        try:
+            return self.by_topic[topic].decode(topic, value)
+        except SerializationError as error:
+            raise PoisonMessage(f"undecodable: {error}") from error
+
+    def record(self, topic: str, key: str, value: ProtoMessage, partition: int | None = None) -> OutRecord:
+        return OutRecord(topic, self.by_topic[topic].encode(topic, value), key.encode(), partition)
+
+
+class InventoryProcessor:
+    def __init__(self, kafka: KafkaSettings, codecs: Codecs) -> None:
+        self._kafka, self._codecs = kafka, codecs
+        self.state = InventoryState()
+
+    def rebuild(self, assignment: Sequence[TopicPartition]) -> None:
+        state = InventoryState()
+        sku_partitions = {tp.partition for tp in assignment if tp.topic == events.COMMANDS}
+        order_partitions = {tp.partition for tp in assignment if tp.topic == events.ORDERS}
+        for message in read_to_end(self._kafka, events.STOCK, sku_partitions):
+            level = self._decoded(message, inv.StockLevel)
+            state.stock[level.sku] = events.stock(level)
+        for message in read_to_end(self._kafka, events.PROGRESS, order_partitions):
+            progress = self._decoded(message, inv.OrderProgress)
+            state.sagas[progress.order_id] = events.saga(progress)
+        self.state = state
+
+    def _decoded(self, message: Message, kind: type[M]) -> M:
+        decoded = self._codecs.decode(message)
+        assert isinstance(decoded, kind)
+        return decoded
+
+    def process(self, message: Message) -> list[OutRecord]:
+        decoded = self._codecs.decode(message)
+        partition = int(message.partition() or 0)
+        try:
+            if isinstance(decoded, OrderCreated):
+                outputs = handlers.place_order(events.placed_order(decoded), partition, self.state)
+            elif isinstance(decoded, inv.StockCommand):
+                outputs = handlers.apply_command(events.stock_command(decoded), self.state)
+            else:
+                assert isinstance(decoded, inv.LineResult)
+                outputs = handlers.settle_line(events.line_result(decoded), partition, self.state)
+        except events.InvalidEvent as invalid:
+            raise PoisonMessage(str(invalid)) from invalid
+        return [self._record(output) for output in outputs]
+
+    def _record(self, output: Output) -> OutRecord:
+        codecs = self._codecs
+        match output:
+            case StockChanged(stock, cause_id):
+                return codecs.record(events.STOCK, stock.sku, events.stock_level(stock, cause_id))
+            case SetOnHand() | ReserveLine() | ReleaseLine():
+                return codecs.record(events.COMMANDS, output.sku, events.stock_command_record(output))
+            case LineDecided(result, reply_partition):
+                record = events.line_result_record(result)
+                return codecs.record(events.LINE_RESULTS, result.order_id, record, reply_partition)
+            case SagaChanged(saga, partition):
+                return codecs.record(
+                    events.PROGRESS, saga.order.order_id, events.progress_record(saga), partition
+                )
+            case Confirmed(order):
+                self._settled("reserved", order.created_at)
+                return codecs.record(events.RESERVED, order.order_id, events.reserved_record(order))
+            case Rejected(order, short):
+                self._settled("failed", order.created_at)
+                rejected = events.rejected_record(order, short, output.reason)
+                return codecs.record(events.FAILED, order.order_id, rejected)
+
+    @staticmethod
+    def _settled(outcome: str, created_at: datetime) -> None:
+        SETTLED.labels(outcome).inc()
+        SETTLE_SECONDS.observe(max((datetime.now(UTC) - created_at).total_seconds(), 0.0))

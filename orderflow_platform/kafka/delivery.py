@@ -1,0 +1,61 @@
+"""Producing from asyncio code: await the broker's acknowledgement of each record."""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+
+from confluent_kafka import KafkaError, KafkaException, Message, Producer
+
+from orderflow_platform.kafka.clients import HeaderValue
+
+
+class DeliveryFailed(Exception):
+    """Kafka did not take the record (or could not be asked)."""
+
+
+class AcknowledgedProducer:
+    """Wraps a producer polled by a background thread; `send` returns once acks=all holds."""
+
+    def __init__(self, producer: Producer, name: str) -> None:
+        self._producer = producer
+        self._stopping = threading.Event()
+        self._poller = threading.Thread(target=self._poll, name=f"{name}-poller", daemon=True)
+        self._poller.start()
+
+    async def send(
+        self, topic: str, key: bytes, value: bytes, headers: list[tuple[str, HeaderValue]] | None = None
+    ) -> None:
+        loop = asyncio.get_running_loop()
+        delivered: asyncio.Future[None] = loop.create_future()
+
+        def on_delivery(error: KafkaError | None, _message: Message) -> None:
+            outcome = DeliveryFailed(str(error)) if error is not None else None
+            loop.call_soon_threadsafe(_settle, delivered, outcome)
+
+        try:
+            self._producer.produce(
+                topic, key=key, value=value, headers=headers or [], on_delivery=on_delivery
+            )
+        except (BufferError, KafkaException) as error:
+            raise DeliveryFailed(str(error)) from error
+        await delivered
+
+    def close(self, timeout: float = 10.0) -> int:
+        """Flushes what is in flight; returns how many records were not delivered."""
+        self._stopping.set()
+        self._poller.join()
+        return int(self._producer.flush(timeout))
+
+    def _poll(self) -> None:
+        while not self._stopping.is_set():
+            self._producer.poll(0.05)
+
+
+def _settle(future: asyncio.Future[None], error: Exception | None) -> None:
+    if future.done():
+        return
+    if error is None:
+        future.set_result(None)
+    else:
+        future.set_exception(error)

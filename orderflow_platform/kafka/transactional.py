@@ -1,0 +1,250 @@
+"""The exactly-once consume-transform-produce loop, one Kafka transaction per batch.
+
+Each batch's outputs and the consumer's next offsets are committed together
+(`send_offsets_to_transaction` with the group metadata, so a zombie of an older
+generation is fenced, KIP-447). Downstream read_committed consumers see a batch whole or
+not at all. When a transaction fails, nothing of it is visible: the loop throws its
+in-memory state away, rebuilds it from the changelogs and resumes from the committed
+offsets, so state and position always agree with what Kafka holds.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from confluent_kafka import (
+    OFFSET_BEGINNING,
+    Consumer,
+    KafkaError,
+    KafkaException,
+    Message,
+    Producer,
+    TopicPartition,
+)
+from prometheus_client import Counter, Gauge, Histogram
+
+from orderflow_platform.kafka import clients
+from orderflow_platform.kafka.clients import HeaderValue
+from orderflow_platform.logs import get_logger
+from orderflow_platform.settings import KafkaSettings
+from orderflow_platform.shutdown import Shutdown
+
+log = get_logger(__name__)
+TRANSACTIONS = Counter(
+    "orderflow_kafka_transactions_total", "Kafka transactions by result", ["group", "result"]
+)
+REBUILD_SECONDS = Histogram(
+    "orderflow_state_rebuild_seconds",
+    "Time to rebuild in-memory state from changelogs on assignment",
+    ["group"],
+    buckets=(0.01, 0.05, 0.1, 0.5, 1, 2.5, 5, 10, 30, 60),
+)
+CONSUMER_LAG = Gauge("orderflow_consumer_lag", "Records not yet consumed", ["group", "topic", "partition"])
+DEAD_LETTERS = Counter("orderflow_dead_letters_total", "Messages parked on a DLQ", ["topic"])
+COMMIT_TIMEOUT_SECONDS = 15.0
+STABLE_OFFSETS_TIMEOUT_SECONDS = 60.0
+
+
+@dataclass(frozen=True)
+class OutRecord:
+    topic: str
+    value: bytes | None
+    key: bytes | None = None
+    # None: the producer's partitioner picks it from the key.
+    partition: int | None = None
+    headers: list[tuple[str, HeaderValue]] = field(default_factory=list)
+
+
+class PoisonMessage(Exception):
+    """A message that can never be processed; it goes to `<topic>.dlq` with this reason."""
+
+
+class StreamProcessor(Protocol):
+    """The application inside the loop."""
+
+    def rebuild(self, assignment: Sequence[TopicPartition]) -> None:
+        """Replaces all state with that of the assigned partitions, read from changelogs."""
+
+    def process(self, message: Message) -> list[OutRecord]:
+        """The records one input gives; raises PoisonMessage for input that cannot be used."""
+
+
+def dead_letter(message: Message, reason: str) -> OutRecord:
+    topic = str(message.topic())
+    headers: list[tuple[str, HeaderValue]] = [
+        ("dlq_reason", reason.encode()),
+        ("dlq_topic", topic.encode()),
+        ("dlq_partition", str(message.partition()).encode()),
+        ("dlq_offset", str(message.offset()).encode()),
+    ]
+    original = message.headers() or []
+    headers += list(original.items()) if isinstance(original, dict) else list(original)
+    return OutRecord(f"{topic}.dlq", message.value(), message.key(), None, headers)
+
+
+def read_to_end(settings: KafkaSettings, topic: str, partitions: set[int]) -> Iterator[Message]:
+    """Every committed record of the partitions, from the beginning up to their current end."""
+    if not partitions:
+        return
+    reader = clients.consumer(
+        settings, group_id="orderflow-changelog-reader", **{"enable.partition.eof": True}
+    )
+    try:
+        reader.assign([TopicPartition(topic, p, OFFSET_BEGINNING) for p in partitions])
+        remaining = set(partitions)
+        while remaining:
+            message = reader.poll(1.0)
+            if message is None:
+                continue
+            error = message.error()
+            if error is not None:
+                if error.code() != KafkaError._PARTITION_EOF:
+                    raise KafkaException(error)
+                remaining.discard(message.partition())
+                continue
+            yield message
+    finally:
+        reader.close()
+
+
+class TransactionalLoop:
+    def __init__(
+        self,
+        settings: KafkaSettings,
+        *,
+        group_id: str,
+        transactional_id: str,
+        topics: Sequence[str],
+        processor: StreamProcessor,
+        max_batch: int = 500,
+        poll_seconds: float = 0.02,
+    ) -> None:
+        self._settings, self._group, self._transactional_id = settings, group_id, transactional_id
+        self._topics, self._processor = list(topics), processor
+        self._max_batch, self._poll_seconds = max_batch, poll_seconds
+        self._consumer = clients.consumer(
+            settings,
+            group_id,
+            # Range puts partition N of every input topic on the same member, which the
+            # processors rely on (their inputs are co-partitioned).
+            **{
+                "partition.assignment.strategy": "range",
+                "statistics.interval.ms": 5000,
+                "stats_cb": self._stats,
+            },
+        )
+        self._producer = self._new_producer()
+
+    def run(self, shutdown: Shutdown) -> None:
+        self._consumer.subscribe(
+            self._topics, on_assign=self._assigned, on_revoke=self._revoked, on_lost=self._revoked
+        )
+        try:
+            while not shutdown.requested:
+                messages = self._consumer.consume(self._max_batch, self._poll_seconds)
+                if messages:
+                    self._transact(messages)
+        finally:
+            self._consumer.close()
+            self._producer.flush(5)
+
+    def _new_producer(self) -> Producer:
+        producer = clients.producer(
+            self._settings,
+            transactional_id=self._transactional_id,
+            partitioner="murmur2_random",
+            **{"transaction.timeout.ms": 10_000, "linger.ms": 1},
+        )
+        # Fences any older producer with this id and aborts the transaction it left open.
+        producer.init_transactions(COMMIT_TIMEOUT_SECONDS)
+        return producer
+
+    def _transact(self, messages: list[Message]) -> None:
+        try:
+            self._producer.begin_transaction()
+            for message in messages:
+                for record in self._outputs(message):
+                    self._send(record)
+            positions = [tp for tp in self._consumer.position(self._consumer.assignment()) if tp.offset >= 0]
+            self._producer.send_offsets_to_transaction(
+                positions, self._consumer.consumer_group_metadata(), COMMIT_TIMEOUT_SECONDS
+            )
+            self._producer.commit_transaction(COMMIT_TIMEOUT_SECONDS)
+            TRANSACTIONS.labels(self._group, "committed").inc()
+        except KafkaException as failure:
+            TRANSACTIONS.labels(self._group, "aborted").inc()
+            self._recover(failure.args[0])
+
+    def _outputs(self, message: Message) -> list[OutRecord]:
+        error = message.error()
+        if error is not None:
+            log.warning("consumer error", error=str(error))
+            return []
+        try:
+            records = self._processor.process(message)
+        except PoisonMessage as poison:
+            DEAD_LETTERS.labels(message.topic()).inc()
+            log.warning("dead-lettered", topic=message.topic(), offset=message.offset(), reason=str(poison))
+            return [dead_letter(message, str(poison))]
+        trace = clients.trace_headers(clients.trace_id_from(message.headers()))
+        return [OutRecord(r.topic, r.value, r.key, r.partition, r.headers + trace) for r in records]
+
+    def _send(self, record: OutRecord) -> None:
+        extra: dict[str, Any] = {} if record.partition is None else {"partition": record.partition}
+        self._producer.produce(record.topic, record.value, record.key, headers=record.headers, **extra)
+
+    def _recover(self, error: KafkaError) -> None:
+        """Nothing of the failed transaction is visible; make state and position agree again."""
+        log.warning("transaction failed", error=str(error), abortable=error.txn_requires_abort())
+        if error.txn_requires_abort():
+            try:
+                self._producer.abort_transaction(COMMIT_TIMEOUT_SECONDS)
+            except KafkaException as abort_failure:
+                log.warning("abort failed", error=str(abort_failure))
+                self._producer = self._new_producer()
+        else:
+            # Fenced, fatal, or a commit whose outcome is unknown (a timeout): librdkafka
+            # cannot tell which, so a new producer with the same id fences the old one
+            # and Kafka's committed offsets say what happened.
+            self._producer = self._new_producer()
+        self._restart_from_committed(self._consumer.assignment())
+
+    def _restart_from_committed(self, assignment: list[TopicPartition]) -> None:
+        if not assignment:
+            return
+        committed = self._stable_offsets(assignment)
+        self._rebuild(assignment)
+        for tp in committed:
+            self._consumer.seek(
+                TopicPartition(tp.topic, tp.partition, tp.offset if tp.offset >= 0 else OFFSET_BEGINNING)
+            )
+
+    def _stable_offsets(self, assignment: list[TopicPartition]) -> list[TopicPartition]:
+        # read_committed makes this wait (KIP-447 require_stable) until a previous owner's
+        # transaction on these partitions is committed or aborted, so the changelogs read
+        # next hold everything that transaction wrote, or none of it.
+        return list(self._consumer.committed(assignment, STABLE_OFFSETS_TIMEOUT_SECONDS))
+
+    def _rebuild(self, assignment: Sequence[TopicPartition]) -> None:
+        with REBUILD_SECONDS.labels(self._group).time():
+            self._processor.rebuild(assignment)
+        log.info("state rebuilt", partitions=len(assignment))
+
+    def _assigned(self, consumer: Consumer, assignment: list[TopicPartition]) -> None:
+        self._stable_offsets(assignment)
+        self._rebuild(assignment)
+
+    def _revoked(self, consumer: Consumer, revoked: list[TopicPartition]) -> None:
+        # Eager rebalancing: everything is revoked, and no transaction is open here (each
+        # batch commits before the next poll, which is where callbacks run).
+        self._processor.rebuild([])
+
+    def _stats(self, stats_json: str) -> None:
+        stats = json.loads(stats_json)
+        for topic, topic_stats in stats.get("topics", {}).items():
+            for partition, p in topic_stats.get("partitions", {}).items():
+                if partition != "-1" and p.get("consumer_lag", -1) >= 0:
+                    CONSUMER_LAG.labels(self._group, topic, partition).set(p["consumer_lag"])

@@ -1,0 +1,118 @@
+"""The saga end to end over the pure steps, with the 'topics' played by lists."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from inventory_svc import handlers
+from inventory_svc.domain.commands import (
+    LineDecided,
+    Output,
+    ReleaseLine,
+    ReserveLine,
+    SagaChanged,
+    SetOnHand,
+    StockChanged,
+    StockCommand,
+)
+from inventory_svc.domain.saga import Confirmed, Line, PlacedOrder, Rejected, Settlement, lines_by_sku
+from inventory_svc.domain.stock import Stock
+from inventory_svc.handlers import InventoryState
+
+NOW = datetime(2026, 11, 25, tzinfo=UTC)
+
+
+def order(order_id: str, *lines: tuple[str, int]) -> PlacedOrder:
+    return PlacedOrder(order_id, "alice", lines_by_sku(list(lines)), 100, NOW)
+
+
+def run(state: InventoryState, *inputs: PlacedOrder | StockCommand) -> list[Output]:
+    """Feeds inputs and every command and line result they cause until nothing is left."""
+    pending: list[object] = list(inputs)
+    written: list[Output] = []
+    while pending:
+        item = pending.pop(0)
+        if isinstance(item, PlacedOrder):
+            outputs = handlers.place_order(item, 0, state)
+        elif isinstance(item, LineDecided):
+            outputs = handlers.settle_line(item.result, 0, state)
+        else:
+            assert isinstance(item, SetOnHand | ReserveLine | ReleaseLine)
+            outputs = handlers.apply_command(item, state)
+        written += outputs
+        pending += [o for o in outputs if isinstance(o, LineDecided | ReserveLine | ReleaseLine)]
+    return written
+
+
+def settlements(outputs: list[Output]) -> list[Settlement]:
+    return [o for o in outputs if isinstance(o, Confirmed | Rejected)]
+
+
+def stocked(**on_hand: int) -> InventoryState:
+    state = InventoryState()
+    run(state, *(SetOnHand(sku, f"set-{sku}", q) for sku, q in on_hand.items()))
+    return state
+
+
+def test_an_order_whose_lines_are_all_available_is_confirmed() -> None:
+    state = stocked(A=5, B=5)
+    (settled,) = settlements(run(state, order("o1", ("A", 2), ("B", 3))))
+    assert isinstance(settled, Confirmed)
+    assert state.stock["A"] == Stock("A", 5, 2)
+    assert state.stock["B"] == Stock("B", 5, 3)
+
+
+def test_a_short_line_rejects_the_order_and_releases_the_lines_already_held() -> None:
+    state = stocked(A=5, B=1)
+    (settled,) = settlements(run(state, order("o1", ("A", 2), ("B", 3))))
+    assert isinstance(settled, Rejected)
+    assert (settled.short.sku, settled.short.quantity_requested, settled.short.quantity_available) == (
+        "B",
+        3,
+        1,
+    )
+    assert settled.releases == (Line("A", 2),)
+    assert "B" in settled.reason
+    assert state.stock["A"] == Stock("A", 5, 0)
+    assert state.stock["B"] == Stock("B", 1, 0)
+
+
+def test_repeated_skus_are_one_line_with_the_quantities_added() -> None:
+    assert lines_by_sku([("A", 1), ("B", 2), ("A", 3)]) == (Line("A", 4), Line("B", 2))
+
+
+def test_a_repeated_order_id_is_settled_once() -> None:
+    state = stocked(A=5)
+    outputs = run(state, order("o1", ("A", 2)), order("o1", ("A", 2)))
+    assert len(settlements(outputs)) == 1
+    assert state.stock["A"].reserved == 2
+
+
+def test_orders_are_served_in_the_order_they_arrive() -> None:
+    state = stocked(A=3)
+    outputs = run(state, *(order(f"o{i}", ("A", 1)) for i in range(5)))
+    outcome = {s.order.order_id: isinstance(s, Confirmed) for s in settlements(outputs)}
+    assert outcome == {"o0": True, "o1": True, "o2": True, "o3": False, "o4": False}
+
+
+def test_every_change_writes_the_skus_whole_state_and_the_sagas_whole_state() -> None:
+    state = stocked(A=5)
+    outputs = run(state, order("o1", ("A", 2)))
+    assert StockChanged(Stock("A", 5, 2), "o1") in outputs
+    saga_states = [o.saga for o in outputs if isinstance(o, SagaChanged)]
+    assert saga_states and saga_states[-1].settled
+
+
+def test_a_refused_set_stock_still_answers_the_request() -> None:
+    state = stocked(A=5)
+    run(state, order("o1", ("A", 4)))
+    outputs = run(state, SetOnHand("A", "req-2", 1))
+    assert outputs == [StockChanged(Stock("A", 5, 4), "req-2")]
+
+
+def test_a_line_result_for_an_unknown_or_settled_order_is_ignored() -> None:
+    state = stocked(A=5)
+    outputs = run(state, order("o1", ("A", 1)))
+    (decided,) = [o for o in outputs if isinstance(o, LineDecided)]
+    assert handlers.settle_line(decided.result, 0, state) == []
+    assert handlers.settle_line(decided.result, 0, InventoryState()) == []
