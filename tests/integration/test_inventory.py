@@ -1,0 +1,180 @@
+"""The inventory replicas of the running stack: the saga, ordering, DLQ, faults, rebuild."""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Iterator
+
+import grpc
+import pytest
+from confluent_kafka import TopicPartition
+
+from devstack import control
+from inventory_svc.adapters.events import COMMANDS, ORDERS
+from inventory_svc.entrypoints.stream import Codecs, InventoryProcessor
+from orderflow_platform.kafka import clients
+from orderflow_platform.settings import Settings
+from tests.integration.helpers import consume
+from tests.integration.inventory_helpers import Inventory, expect_stock, kill_and_await_restart
+
+
+@pytest.fixture
+def inventory(settings: Settings) -> Iterator[Inventory]:
+    client = Inventory(settings)
+    yield client
+    client.close()
+
+
+def skus(unique: str, count: int) -> list[str]:
+    return [f"T{unique.upper()}-{i}" for i in range(count)]
+
+
+def test_an_order_with_stock_for_every_line_is_reserved(inventory: Inventory, unique: str) -> None:
+    a, b = skus(unique, 2)
+    inventory.set_stock(a, 5)
+    inventory.set_stock(b, 5)
+    order = inventory.place(f"u-{unique}", (a, 2), (b, 3), (a, 1))
+    outcome = inventory.settle([order])[order]
+    assert outcome.confirmed
+    expect_stock(inventory, a, on_hand=5, reserved=3)
+    expect_stock(inventory, b, on_hand=5, reserved=3)
+
+
+def test_a_short_line_fails_the_order_naming_it_and_releases_the_others(
+    inventory: Inventory, unique: str
+) -> None:
+    a, b, c = skus(unique, 3)
+    for sku, quantity in ((a, 5), (b, 1), (c, 5)):
+        inventory.set_stock(sku, quantity)
+    order = inventory.place(f"u-{unique}", (a, 2), (b, 3), (c, 4))
+    outcome = inventory.settle([order])[order]
+    assert not outcome.confirmed
+    event = inventory.rejection(order)
+    assert (event.sku, event.quantity_requested, event.quantity_available) == (b, 3, 1)
+    for sku, on_hand in ((a, 5), (b, 1), (c, 5)):
+        expect_stock(inventory, sku, on_hand=on_hand, reserved=0)
+
+
+def test_one_users_orders_are_settled_in_the_order_they_were_accepted(
+    inventory: Inventory, unique: str
+) -> None:
+    (sku,) = skus(unique, 1)
+    inventory.set_stock(sku, 5)
+    orders = [inventory.place(f"u-{unique}", (sku, 1)) for _ in range(8)]
+    outcomes = inventory.settle(orders)
+    assert [outcomes[o].confirmed for o in orders] == [True] * 5 + [False] * 3
+
+
+def test_a_burst_for_one_sku_never_oversells(inventory: Inventory, unique: str) -> None:
+    (sku,) = skus(unique, 1)
+    inventory.set_stock(sku, 50)
+    orders = [inventory.place(f"u-{unique}-{i}", (sku, 1 + i % 3)) for i in range(100)]
+    outcomes = inventory.settle(orders)
+    confirmed = sum(1 + i % 3 for i, o in enumerate(orders) if outcomes[o].confirmed)
+    assert 48 <= confirmed <= 50
+    expect_stock(inventory, sku, on_hand=50, reserved=confirmed)
+
+
+def test_a_repeated_order_created_is_settled_once(inventory: Inventory, unique: str) -> None:
+    (sku,) = skus(unique, 1)
+    inventory.set_stock(sku, 5)
+    order = inventory.place(f"u-{unique}", (sku, 2))
+    inventory.place(f"u-{unique}", (sku, 2), order_id=order)
+    marker = inventory.place(f"u-{unique}", (sku, 1))
+    inventory.settle([order, marker])
+    expect_stock(inventory, sku, on_hand=5, reserved=3)
+
+
+def test_set_stock_is_refused_below_what_is_reserved_and_names_bad_fields(
+    inventory: Inventory, unique: str
+) -> None:
+    (sku,) = skus(unique, 1)
+    inventory.set_stock(sku, 5)
+    inventory.settle([inventory.place(f"u-{unique}", (sku, 4))])
+    expect_stock(inventory, sku, on_hand=5, reserved=4)
+    with pytest.raises(grpc.RpcError) as refused:
+        inventory.set_stock(sku, 3)
+    assert refused.value.code() == grpc.StatusCode.FAILED_PRECONDITION
+    with pytest.raises(grpc.RpcError) as invalid:
+        inventory.set_stock("not a sku", -1)
+    assert invalid.value.code() == grpc.StatusCode.INVALID_ARGUMENT
+    assert "sku" in (invalid.value.details() or "") and "quantity" in (invalid.value.details() or "")
+    with pytest.raises(grpc.RpcError) as unknown:
+        inventory.stock(f"NEVER-{unique.upper()}")
+    assert unknown.value.code() == grpc.StatusCode.NOT_FOUND
+
+
+def test_an_undecodable_order_goes_to_the_dlq_and_processing_goes_on(
+    inventory: Inventory, settings: Settings, unique: str
+) -> None:
+    (sku,) = skus(unique, 1)
+    inventory.set_stock(sku, 5)
+    dlq = clients.consumer(settings.kafka, group_id=f"test-{unique}")
+    topic = f"{ORDERS}.dlq"
+    partitions = dlq.list_topics(topic, timeout=10).topics[topic].partitions
+    dlq.assign(
+        [TopicPartition(topic, p, dlq.get_watermark_offsets(TopicPartition(topic, p))[1]) for p in partitions]
+    )
+    user = f"u-{unique}"
+    inventory.producer.produce(ORDERS, key=user.encode(), value=b"not protobuf")
+    after = inventory.place(user, (sku, 1))
+    assert inventory.settle([after])[after].confirmed
+    try:
+        (parked,) = consume(dlq, 1)
+    finally:
+        dlq.close()
+    assert parked.key() == user.encode() and parked.value() == b"not protobuf"
+    headers = dict(parked.headers() or [])
+    assert b"undecodable" in (headers["dlq_reason"] or b"")
+    assert headers["dlq_topic"] == ORDERS.encode()
+
+
+def stream_with_fault(inventory: Inventory, unique: str, fault: str) -> None:
+    """200 orders over 10 SKUs, one replica faulted midway; every order settles once and
+    every SKU's stock adds up."""
+    rng = random.Random(unique)
+    catalogue = skus(unique, 10)
+    for sku in catalogue:
+        inventory.set_stock(sku, 30)
+    placed: list[tuple[str, dict[str, int]]] = []
+    for i in range(200):
+        lines = {sku: rng.randint(1, 3) for sku in rng.sample(catalogue, rng.randint(1, 3))}
+        placed.append((inventory.place(f"u-{unique}-{i % 17}", *lines.items()), lines))
+        if i == 80:
+            inventory.flush()
+            inventory.settle([order for order, _lines in placed[:40]])
+            if fault == "kill":
+                kill_and_await_restart("inventory_svc-1")
+            else:
+                control.restart("inventory_svc-2")
+    outcomes = inventory.settle([order for order, _lines in placed], deadline_seconds=180)
+    for sku in catalogue:
+        held = sum(lines.get(sku, 0) for order, lines in placed if outcomes[order].confirmed)
+        expect_stock(inventory, sku, on_hand=30, reserved=held)
+
+
+def test_kill_9_of_a_replica_mid_stream_loses_and_repeats_nothing(inventory: Inventory, unique: str) -> None:
+    stream_with_fault(inventory, unique, "kill")
+
+
+def test_a_rebalance_mid_stream_loses_and_repeats_nothing(inventory: Inventory, unique: str) -> None:
+    stream_with_fault(inventory, unique, "restart")
+
+
+def test_a_rebuild_from_the_changelogs_gives_the_live_state(
+    inventory: Inventory, settings: Settings, unique: str
+) -> None:
+    catalogue = skus(unique, 4)
+    for sku in catalogue:
+        inventory.set_stock(sku, 10)
+    orders = [inventory.place(f"u-{unique}", (sku, 3), (catalogue[0], 1)) for sku in catalogue]
+    inventory.settle(orders)
+    live = {sku: inventory.stock(sku) for sku in catalogue}
+    processor = InventoryProcessor(settings.kafka, Codecs(clients.registry_client(settings.registry), True))
+    partitions = range(6)
+    processor.rebuild([TopicPartition(t, p) for t in (ORDERS, COMMANDS) for p in partitions])
+    rebuilt = {sku: processor.state.stock_of(sku) for sku in catalogue}
+    assert {s: (v.on_hand, v.reserved) for s, v in rebuilt.items()} == {
+        s: (v.on_hand, v.reserved) for s, v in live.items()
+    }
+    assert all(processor.state.sagas[o].settled for o in orders)
