@@ -1,10 +1,11 @@
-"""`orderflow`: operator commands for topics and the schema registry."""
+"""`orderflow`: operator commands for topics, the schema registry and demo stock."""
 
 from __future__ import annotations
 
 import argparse
 import sys
 
+from orderflow_platform import demo
 from orderflow_platform.kafka import topics
 from orderflow_platform.kafka.clients import admin_client
 from orderflow_platform.registry import RegistryAdmin
@@ -18,6 +19,10 @@ def main(argv: list[str] | None = None) -> int:
     topic_commands.add_argument("action", choices=["apply", "check"])
     registry_commands = groups.add_parser("registry", help="schema registry administration")
     registry_commands.add_argument("action", choices=["init"])
+    stock_commands = groups.add_parser("stock", help="demo stock, set through InventoryService")
+    stock_commands.add_argument("action", choices=["seed"])
+    stock_commands.add_argument("--quantity", type=int, default=100, help="on-hand units per SKU")
+    stock_commands.add_argument("--target", default="localhost:8080", help="gRPC address (Envoy)")
     args = parser.parse_args(argv)
     settings = load_settings()
 
@@ -33,6 +38,10 @@ def main(argv: list[str] | None = None) -> int:
         print(f"{len(specs)} topics in {topics.TOPICS_FILE.name}, {len(remaining)} drifting")
         # apply leaves only what needs a person (partition counts); check fails on any drift.
         return 1 if remaining and args.action == "check" else 0
+    if args.group == "stock":
+        for stock in demo.seed_stock(args.target, args.quantity):
+            print(f"{stock.sku}: on hand {stock.on_hand}, reserved {stock.reserved}, free {stock.available}")
+        return 0
     if args.group == "registry":
         RegistryAdmin(settings.registry).set_compatibility(settings.registry.compatibility)
         print(f"registry: global compatibility {settings.registry.compatibility}")
