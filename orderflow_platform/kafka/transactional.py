@@ -132,6 +132,9 @@ class TransactionalLoop:
             # processors rely on (their inputs are co-partitioned).
             **{
                 "partition.assignment.strategy": "range",
+                # A replica that dies (kill -9) loses its partitions within 10 s, not 45.
+                "session.timeout.ms": 10_000,
+                "heartbeat.interval.ms": 1_000,
                 "statistics.interval.ms": 5000,
                 "stats_cb": self._stats,
             },
