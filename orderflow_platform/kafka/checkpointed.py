@@ -1,0 +1,202 @@
+"""A consumer loop that is exactly-once into Postgres: offsets live beside the writes.
+
+Each batch's writes and the partitions' next offsets (table `consumer_checkpoints`) are
+committed in one Postgres transaction, and on assignment the consumer seeks to the
+stored offsets; Kafka's own committed offsets are never used. A batch is either wholly
+in the database, position included, or not at all, whatever process dies when.
+
+The stored offsets also fence: each transaction locks the consumer's checkpoint rows and
+checks they still hold what this process last wrote. When they do not (a zombie member
+after a rebalance, or a replay that swapped in rebuilt tables with their own offsets),
+the batch is rolled back and the consumer rewinds to the stored offsets.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any, Generic, Protocol, TypeVar
+
+import psycopg
+from confluent_kafka import Consumer, KafkaError, Message, Producer, TopicPartition
+from prometheus_client import Counter, Histogram
+
+from orderflow_platform.kafka import clients
+from orderflow_platform.kafka.transactional import DEAD_LETTERS, PoisonMessage, dead_letter
+from orderflow_platform.logs import get_logger
+from orderflow_platform.settings import KafkaSettings
+from orderflow_platform.shutdown import Shutdown
+
+__all__ = ["BatchHandler", "CheckpointedLoop", "PoisonMessage", "read_checkpoints", "store_checkpoints"]
+
+log = get_logger(__name__)
+RECORDS = Counter("orderflow_checkpointed_records_total", "Records written to Postgres", ["consumer"])
+BATCH_SECONDS = Histogram(
+    "orderflow_checkpointed_batch_seconds",
+    "Time to write one batch and its offsets",
+    ["consumer"],
+    buckets=(0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5),
+)
+# librdkafka's OFFSET_BEGINNING: a partition this consumer has not processed yet.
+FROM_BEGINNING = -2
+DLQ_FLUSH_SECONDS = 10.0
+
+T = TypeVar("T")
+Position = tuple[str, int]
+
+
+class BatchHandler(Protocol[T]):
+    """The application inside the loop: decodes records, then writes a batch of them."""
+
+    def decode(self, message: Message) -> T:
+        """The record's meaning; raises PoisonMessage when it can never be used."""
+
+    def write(self, conn: psycopg.Connection, batch: Sequence[T]) -> None:
+        """Writes the batch through `conn`, inside the transaction that stores the offsets.
+
+        Redelivery cannot happen inside one consumer, but an event may be duplicated in
+        the topic itself, so writes should still be idempotent.
+        """
+
+
+def read_checkpoints(cursor: psycopg.Cursor[Any], consumer: str) -> dict[Position, int]:
+    """The consumer's stored offsets, locked until the transaction ends."""
+    cursor.execute(
+        "SELECT topic, partition, next_offset FROM consumer_checkpoints WHERE consumer = %s FOR UPDATE",
+        (consumer,),
+    )
+    return {(topic, partition): offset for topic, partition, offset in cursor.fetchall()}
+
+
+def store_checkpoints(cursor: psycopg.Cursor[Any], consumer: str, next_offsets: dict[Position, int]) -> None:
+    cursor.executemany(
+        "INSERT INTO consumer_checkpoints (consumer, topic, partition, next_offset) VALUES (%s, %s, %s, %s)"
+        " ON CONFLICT (consumer, topic, partition) DO UPDATE SET next_offset = EXCLUDED.next_offset",
+        [(consumer, topic, partition, offset) for (topic, partition), offset in next_offsets.items()],
+    )
+
+
+class StaleCheckpoint(Exception):
+    """Another writer moved this consumer's offsets since this process last wrote them."""
+
+
+class CheckpointedLoop(Generic[T]):
+    def __init__(
+        self,
+        settings: KafkaSettings,
+        dsn: str,
+        *,
+        consumer_name: str,
+        topics: Sequence[str],
+        handler: BatchHandler[T],
+        max_batch: int = 2000,
+        poll_seconds: float = 0.05,
+    ) -> None:
+        self._settings, self._dsn, self._name = settings, dsn, consumer_name
+        self._topics, self._handler = list(topics), handler
+        self._max_batch, self._poll_seconds = max_batch, poll_seconds
+        self._conn = psycopg.connect(dsn, autocommit=True)
+        # Per assigned partition, the offset this process last stored (or found on assignment).
+        self._known: dict[Position, int] = {}
+        self._dlq: Producer = clients.producer(settings)
+        self._consumer: Consumer = clients.consumer(
+            settings,
+            consumer_name,
+            # Eager assignment, so on_assign can hand the consumer its start offsets.
+            **{"partition.assignment.strategy": "range", "session.timeout.ms": 10_000},
+        )
+
+    def run(self, shutdown: Shutdown) -> None:
+        self._consumer.subscribe(
+            self._topics, on_assign=self._assigned, on_revoke=self._revoked, on_lost=self._revoked
+        )
+        try:
+            while not shutdown.requested:
+                messages = self._consumer.consume(self._max_batch, self._poll_seconds)
+                if messages:
+                    self._process(messages)
+        finally:
+            self._consumer.close()
+            self._dlq.flush(DLQ_FLUSH_SECONDS)
+            self._conn.close()
+
+    def _process(self, messages: list[Message]) -> None:
+        batch: list[T] = []
+        next_offsets: dict[Position, int] = {}
+        for message in messages:
+            error = message.error()
+            if error is not None:
+                if error.code() != KafkaError._PARTITION_EOF:
+                    log.warning("consumer error", error=str(error))
+                continue
+            position = (str(message.topic()), int(message.partition() or 0))
+            if position not in self._known:
+                continue  # revoked while this batch was being fetched
+            next_offsets[position] = int(message.offset() or 0) + 1
+            try:
+                batch.append(self._handler.decode(message))
+            except PoisonMessage as poison:
+                self._park(message, str(poison))
+        if next_offsets:
+            self._commit(batch, next_offsets)
+
+    def _park(self, message: Message, reason: str) -> None:
+        record = dead_letter(message, reason)
+        self._dlq.produce(record.topic, record.value, record.key, headers=record.headers)
+        DEAD_LETTERS.labels(message.topic()).inc()
+        log.warning("dead-lettered", topic=message.topic(), offset=message.offset(), reason=reason)
+
+    def _commit(self, batch: list[T], next_offsets: dict[Position, int]) -> None:
+        # The DLQ has the batch's poison before its offsets move past it: at-least-once there.
+        if self._dlq.flush(DLQ_FLUSH_SECONDS) > 0:
+            raise RuntimeError("dead-letter queue unreachable")
+        try:
+            with (
+                BATCH_SECONDS.labels(self._name).time(),
+                self._conn.transaction(),
+                self._conn.cursor() as cur,
+            ):
+                stored = read_checkpoints(cur, self._name)
+                if any(stored.get(p, FROM_BEGINNING) != self._known[p] for p in next_offsets):
+                    raise StaleCheckpoint
+                self._handler.write(self._conn, batch)
+                store_checkpoints(cur, self._name, next_offsets)
+        except StaleCheckpoint:
+            log.warning("checkpoints moved by another writer; rewinding", consumer=self._name)
+            self._rewind()
+            return
+        except psycopg.OperationalError as error:
+            # The commit may or may not have happened: only the stored offsets can say.
+            log.warning("postgres failed; rewinding to the stored offsets", error=str(error))
+            self._conn = psycopg.connect(self._dsn, autocommit=True)
+            self._rewind()
+            return
+        self._known.update(next_offsets)
+        RECORDS.labels(self._name).inc(len(batch))
+
+    def _rewind(self) -> None:
+        for tp in self._start_offsets(self._consumer.assignment()):
+            self._consumer.seek(tp)
+
+    def _start_offsets(self, partitions: list[TopicPartition]) -> list[TopicPartition]:
+        with self._conn.transaction(), self._conn.cursor() as cur:
+            # A row for every partition, so that the lock each batch takes covers it.
+            cur.executemany(
+                "INSERT INTO consumer_checkpoints (consumer, topic, partition, next_offset)"
+                " VALUES (%s, %s, %s, %s) ON CONFLICT DO NOTHING",
+                [(self._name, tp.topic, tp.partition, FROM_BEGINNING) for tp in partitions],
+            )
+            stored = read_checkpoints(cur, self._name)
+        starts = []
+        for tp in partitions:
+            offset = stored.get((tp.topic, tp.partition), FROM_BEGINNING)
+            self._known[(tp.topic, tp.partition)] = offset
+            starts.append(TopicPartition(tp.topic, tp.partition, offset))
+        return starts
+
+    def _assigned(self, consumer: Consumer, partitions: list[TopicPartition]) -> None:
+        consumer.assign(self._start_offsets(partitions))
+        log.info("assigned", consumer=self._name, partitions=len(partitions))
+
+    def _revoked(self, consumer: Consumer, partitions: list[TopicPartition]) -> None:
+        for tp in partitions:
+            self._known.pop((tp.topic, tp.partition), None)
