@@ -33,7 +33,9 @@ def upgrade() -> None:
         sa.CheckConstraint("status IN ('PENDING', 'CONFIRMED', 'REJECTED')", name="orders_status"),
     )
     newest_first = [sa.text("created_at DESC"), sa.text("order_id DESC")]
-    op.create_index("orders_by_user", "orders", ["user_id", *newest_first])
+    # Named as Postgres names it in a copy (CREATE TABLE ... LIKE), so a replayed table
+    # swapped in has the same index names as the migrated one.
+    op.create_index("orders_user_id_created_at_order_id_idx", "orders", ["user_id", *newest_first])
     op.create_table(
         "order_lines",
         sa.Column("order_id", sa.Text, primary_key=True),
