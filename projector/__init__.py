@@ -1,0 +1,1 @@
+"""projector: turns the order and inventory events into Postgres read models."""

@@ -1,0 +1,82 @@
+"""Kafka records -> projector domain events (protobuf stays here, at the edge)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import TypeVar
+
+from confluent_kafka import Message
+from confluent_kafka.schema_registry import SchemaRegistryClient
+from confluent_kafka.serialization import SerializationError
+from google.protobuf.message import Message as ProtoMessage
+from google.protobuf.timestamp_pb2 import Timestamp
+from orderflow.inventory.v1.events_pb2 import OrderRejected, OrderReserved, StockLevel
+from orderflow.order.v1.events_pb2 import OrderCreated
+
+from orderflow_platform.kafka.serde import ProtobufCodec
+from orderflow_platform.kafka.transactional import PoisonMessage
+from projector.domain.model import (
+    Event,
+    OrderDecided,
+    OrderLine,
+    OrderPlaced,
+    Status,
+    StockChanged,
+)
+
+ORDERS_CREATED = "orders.created"
+INVENTORY_RESERVED = "inventory.reserved"
+INVENTORY_FAILED = "inventory.failed"
+INVENTORY_STOCK = "inventory.stock"
+TOPICS = (ORDERS_CREATED, INVENTORY_RESERVED, INVENTORY_FAILED, INVENTORY_STOCK)
+M = TypeVar("M", bound=ProtoMessage)
+
+
+def _time(ts: Timestamp) -> datetime:
+    return ts.ToDatetime(tzinfo=UTC)
+
+
+def placed(m: OrderCreated) -> OrderPlaced:
+    lines = tuple(OrderLine(i.sku, i.quantity, i.unit_price_cents) for i in m.items)
+    return OrderPlaced(m.order_id, m.user_id, lines, m.total_cents, m.idempotency_key, _time(m.created_at))
+
+
+def confirmed(m: OrderReserved) -> OrderDecided:
+    return OrderDecided(m.order_id, m.user_id, Status.CONFIRMED, "", _time(m.reserved_at))
+
+
+def rejected(m: OrderRejected) -> OrderDecided:
+    return OrderDecided(m.order_id, m.user_id, Status.REJECTED, m.reason, _time(m.rejected_at))
+
+
+def stock_changed(m: StockLevel) -> StockChanged:
+    return StockChanged(m.sku, m.on_hand, m.reserved, _time(m.updated_at), m.cause_id)
+
+
+class EventDecoder:
+    """Decodes a record of any of TOPICS; raises PoisonMessage for one it cannot use."""
+
+    def __init__(self, registry: SchemaRegistryClient) -> None:
+        self._by_topic: dict[str, Callable[[bytes], Event]] = {
+            ORDERS_CREATED: self._reader(registry, ORDERS_CREATED, OrderCreated, placed),
+            INVENTORY_RESERVED: self._reader(registry, INVENTORY_RESERVED, OrderReserved, confirmed),
+            INVENTORY_FAILED: self._reader(registry, INVENTORY_FAILED, OrderRejected, rejected),
+            INVENTORY_STOCK: self._reader(registry, INVENTORY_STOCK, StockLevel, stock_changed),
+        }
+
+    @staticmethod
+    def _reader(
+        registry: SchemaRegistryClient, topic: str, message_type: type[M], to_event: Callable[[M], Event]
+    ) -> Callable[[bytes], Event]:
+        codec = ProtobufCodec(registry, message_type, auto_register=False)
+        return lambda data: to_event(codec.decode(topic, data))
+
+    def decode(self, message: Message) -> Event:
+        topic, value = str(message.topic()), message.value()
+        if value is None:
+            raise PoisonMessage("record has no value")
+        try:
+            return self._by_topic[topic](value)
+        except (SerializationError, ValueError, TypeError) as error:
+            raise PoisonMessage(f"undecodable {topic} record: {error}") from error

@@ -1,0 +1,24 @@
+"""The one place where the projector's real adapters are built."""
+
+from __future__ import annotations
+
+from orderflow_platform.kafka import clients
+from orderflow_platform.kafka.checkpointed import CheckpointedLoop
+from orderflow_platform.settings import Settings
+from projector.adapters.events import TOPICS, EventDecoder
+from projector.domain.model import Event
+from projector.entrypoints.consumer import CONSUMER_NAME, Projection
+
+
+def decoder(settings: Settings) -> EventDecoder:
+    return EventDecoder(clients.registry_client(settings.registry))
+
+
+def projection_loop(settings: Settings) -> CheckpointedLoop[Event]:
+    return CheckpointedLoop(
+        settings.kafka,
+        settings.postgres.dsn,
+        consumer_name=CONSUMER_NAME,
+        topics=TOPICS,
+        handler=Projection(decoder(settings)),
+    )
