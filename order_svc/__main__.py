@@ -25,7 +25,7 @@ async def main() -> None:
     address = os.environ.get("ORDER_SVC_ADDRESS", "0.0.0.0:50051")
     try:
         async with bootstrap.ledger_pool(settings) as pool:
-            servicer = OrderServicer(order_log, bootstrap.request_ledger(pool))
+            servicer = OrderServicer(order_log, bootstrap.request_ledger(pool), bootstrap.order_queries(pool))
             await grpc_server.serve(
                 lambda server: order_service_pb2_grpc.add_OrderServiceServicer_to_server(servicer, server),
                 [SERVICE],

@@ -7,6 +7,7 @@ from psycopg_pool import AsyncConnectionPool
 
 from order_svc.adapters.kafka_log import KafkaOrderLog
 from order_svc.adapters.postgres_ledger import PostgresRequestLedger
+from order_svc.adapters.postgres_orders import PostgresOrderQueries
 from orderflow_platform.kafka import clients
 from orderflow_platform.kafka.serde import ProtobufCodec
 from orderflow_platform.settings import Settings
@@ -27,3 +28,7 @@ def ledger_pool(settings: Settings) -> AsyncConnectionPool:
 
 def request_ledger(pool: AsyncConnectionPool) -> PostgresRequestLedger:
     return PostgresRequestLedger(pool)
+
+
+def order_queries(pool: AsyncConnectionPool) -> PostgresOrderQueries:
+    return PostgresOrderQueries(pool)

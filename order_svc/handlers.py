@@ -7,7 +7,18 @@ import dataclasses
 from datetime import UTC, datetime
 
 from order_svc.domain.model import CreateOrder, InvalidOrder, Order, Violation, fingerprint, place
-from order_svc.domain.ports import LogUnavailable, OrderLog, RequestLedger, RequestState
+from order_svc.domain.ports import LogUnavailable, OrderLog, OrderQueries, RequestLedger, RequestState
+from order_svc.domain.queries import (
+    ListOrders,
+    OrderNotFound,
+    OrderPage,
+    OrderView,
+    PagePosition,
+    check_order_id,
+    check_user_id,
+    page_position,
+    page_size,
+)
 
 IN_FLIGHT_POLL_SECONDS = 0.02
 
@@ -48,3 +59,21 @@ async def create_order(
             return dataclasses.replace(order, order_id=claim.order_id)
         # Another caller is appending this very order right now: wait for its outcome.
         await asyncio.sleep(IN_FLIGHT_POLL_SECONDS)
+
+
+async def get_order(order_id: str, queries: OrderQueries) -> OrderView:
+    check_order_id(order_id)
+    order = await queries.get(order_id)
+    if order is None:
+        raise OrderNotFound(order_id)
+    return order
+
+
+async def list_orders(query: ListOrders, queries: OrderQueries) -> OrderPage:
+    check_user_id(query.user_id)
+    size, after = page_size(query.page_size), page_position(query.page_token)
+    # One more than a page: whether it exists says whether there is a next page.
+    orders = await queries.list_for_user(query.user_id, size + 1, after)
+    page = tuple(orders[:size])
+    more = len(orders) > size
+    return OrderPage(page, PagePosition(page[-1].created_at, page[-1].order_id) if more else None)

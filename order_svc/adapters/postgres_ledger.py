@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from datetime import timedelta
 
 import psycopg
@@ -28,17 +28,22 @@ WHERE user_id = %(user)s AND idempotency_key = %(key)s
 """
 
 
+@asynccontextmanager
+async def pooled_connection(pool: AsyncConnectionPool, what: str) -> AsyncIterator[psycopg.AsyncConnection]:
+    """A connection from the pool; Unavailable when Postgres cannot give one in time."""
+    try:
+        async with pool.connection() as conn:
+            yield conn
+    except psycopg.OperationalError as error:  # includes the pool's own timeout
+        raise Unavailable(f"{what}: {error}") from error
+
+
 class PostgresRequestLedger:
     def __init__(self, pool: AsyncConnectionPool) -> None:
         self._pool = pool
 
-    @asynccontextmanager
-    async def _connection(self) -> AsyncIterator[psycopg.AsyncConnection]:
-        try:
-            async with self._pool.connection() as conn:
-                yield conn
-        except psycopg.OperationalError as error:  # includes the pool's own timeout
-            raise Unavailable(f"request ledger: {error}") from error
+    def _connection(self) -> AbstractAsyncContextManager[psycopg.AsyncConnection]:
+        return pooled_connection(self._pool, "request ledger")
 
     async def claim(self, user_id: str, key: str, order_id: str, fingerprint: str) -> Claim:
         params = {

@@ -65,7 +65,7 @@ class Order:
 
 def validate(command: CreateOrder) -> None:
     """Raises InvalidOrder listing every violation, so a client can fix them all at once."""
-    violations = [*_user_violations(command.user_id), *_line_violations(command.lines)]
+    violations = [*user_violations(command.user_id), *_line_violations(command.lines)]
     if not violations and command.total_cents != sum(
         line.quantity * line.unit_price_cents for line in command.lines
     ):
@@ -99,7 +99,7 @@ def place(command: CreateOrder, now: datetime, order_id: str | None = None) -> O
     )
 
 
-def _user_violations(user_id: str) -> list[Violation]:
+def user_violations(user_id: str) -> list[Violation]:
     if not user_id:
         return [Violation("user_id", "is required")]
     if len(user_id) > MAX_USER_ID_LENGTH or not USER_ID.fullmatch(user_id):

@@ -7,6 +7,7 @@ from enum import Enum
 from typing import Protocol
 
 from order_svc.domain.model import Order
+from order_svc.domain.queries import OrderView, PagePosition
 
 
 class Unavailable(Exception):
@@ -50,3 +51,16 @@ class RequestLedger(Protocol):
 
     async def abandon(self, user_id: str, key: str) -> None:
         """Gives up a claim whose append failed: the next retry takes it over at once."""
+
+
+class OrderQueries(Protocol):
+    """Orders as the projector's read models hold them (eventually consistent with the log).
+
+    An order is visible once its OrderCreated is projected.
+    """
+
+    async def get(self, order_id: str) -> OrderView | None:
+        """The order, or None when it is not (yet) in the read model."""
+
+    async def list_for_user(self, user_id: str, limit: int, after: PagePosition | None) -> list[OrderView]:
+        """At most `limit` of the user's orders, newest first, starting after `after`."""

@@ -62,7 +62,9 @@ class Harness:
         self.order_log = bootstrap.order_log(self.settings)
         self.pool = bootstrap.ledger_pool(self.settings)
         await self.pool.open()
-        servicer = OrderServicer(self.order_log, bootstrap.request_ledger(self.pool))
+        servicer = OrderServicer(
+            self.order_log, bootstrap.request_ledger(self.pool), bootstrap.order_queries(self.pool)
+        )
         self.server = await grpc_server.start(
             lambda server: pb_grpc.add_OrderServiceServicer_to_server(servicer, server),
             [SERVICE],
