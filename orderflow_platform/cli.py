@@ -10,6 +10,7 @@ from orderflow_platform.kafka import topics
 from orderflow_platform.kafka.clients import admin_client
 from orderflow_platform.registry import RegistryAdmin
 from orderflow_platform.settings import load_settings
+from projector.entrypoints import replay
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -23,6 +24,7 @@ def main(argv: list[str] | None = None) -> int:
     stock_commands.add_argument("action", choices=["seed"])
     stock_commands.add_argument("--quantity", type=int, default=100, help="on-hand units per SKU")
     stock_commands.add_argument("--target", default="localhost:8080", help="gRPC address (Envoy)")
+    groups.add_parser("replay", help="rebuild the read models from the topics and swap them in")
     args = parser.parse_args(argv)
     settings = load_settings()
 
@@ -42,6 +44,8 @@ def main(argv: list[str] | None = None) -> int:
         for stock in demo.seed_stock(args.target, args.quantity):
             print(f"{stock.sku}: on hand {stock.on_hand}, reserved {stock.reserved}, free {stock.available}")
         return 0
+    if args.group == "replay":
+        return replay.run(settings)
     if args.group == "registry":
         RegistryAdmin(settings.registry).set_compatibility(settings.registry.compatibility)
         print(f"registry: global compatibility {settings.registry.compatibility}")

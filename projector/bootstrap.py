@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from confluent_kafka import Consumer
+
 from orderflow_platform.kafka import clients
 from orderflow_platform.kafka.checkpointed import CheckpointedLoop
 from orderflow_platform.settings import Settings
@@ -22,3 +24,8 @@ def projection_loop(settings: Settings) -> CheckpointedLoop[Event]:
         topics=TOPICS,
         handler=Projection(decoder(settings)),
     )
+
+
+def replay_reader(settings: Settings) -> Consumer:
+    """Assigned partitions only, never committed: the group id names it in broker logs."""
+    return clients.consumer(settings.kafka, f"{CONSUMER_NAME}-replay", **{"enable.partition.eof": True})

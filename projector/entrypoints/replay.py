@@ -1,0 +1,116 @@
+"""`orderflow replay`: rebuilds the read models from the beginning of the topics.
+
+Every partition is read from its first record to the end it has when the replay reaches
+it, into fresh tables, which are then swapped in with the offsets they were built up to;
+the live projector carries on from there.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+
+import psycopg
+from confluent_kafka import OFFSET_BEGINNING, Consumer, KafkaError, KafkaException, Message, TopicPartition
+
+from orderflow_platform.kafka.checkpointed import PoisonMessage, Position
+from orderflow_platform.settings import Settings
+from projector import bootstrap, handlers
+from projector.adapters import postgres_replay
+from projector.adapters.events import TOPICS, EventDecoder
+from projector.adapters.postgres_read_models import PostgresReadModels
+from projector.domain.model import Event
+from projector.entrypoints.consumer import CONSUMER_NAME
+
+BATCH = 5000
+PROGRESS_SECONDS = 1.0
+
+
+@dataclass
+class ReplayReport:
+    events: int = 0
+    skipped: int = 0
+    seconds: float = 0.0
+    rows: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def events_per_second(self) -> float:
+        return self.events / self.seconds if self.seconds else 0.0
+
+
+def _batches(
+    reader: Consumer, partitions: list[TopicPartition], ends: dict[Position, int]
+) -> Iterator[list[Message]]:
+    """Batches of records up to each partition's end; `ends` gets each partition's next offset."""
+    reader.assign([TopicPartition(tp.topic, tp.partition, OFFSET_BEGINNING) for tp in partitions])
+    while len(ends) < len(partitions):
+        records = []
+        for message in reader.consume(BATCH, 0.5):
+            position = (str(message.topic()), int(message.partition() or 0))
+            error = message.error()
+            if error is not None and error.code() != KafkaError._PARTITION_EOF:
+                raise KafkaException(error)
+            if position in ends:
+                continue  # written after this partition's end was reached
+            if error is not None:
+                ends[position] = int(message.offset() or 0)
+                reader.pause([TopicPartition(*position)])
+            else:
+                records.append(message)
+        yield records
+
+
+def replay(
+    conn: psycopg.Connection,
+    reader: Consumer,
+    decoder: EventDecoder,
+    consumer_name: str,
+    progress: Callable[[ReplayReport], None],
+) -> ReplayReport:
+    partitions = [
+        TopicPartition(topic, partition)
+        for topic, meta in reader.list_topics(timeout=10).topics.items()
+        if topic in TOPICS
+        for partition in meta.partitions
+    ]
+    report, started, shown = ReplayReport(), time.monotonic(), 0.0
+    postgres_replay.prepare(conn)
+    models = PostgresReadModels(conn, postgres_replay.REPLAY_SCHEMA)
+    ends: dict[Position, int] = {}
+    for records in _batches(reader, partitions, ends):
+        events: list[Event] = []
+        for message in records:
+            try:
+                events.append(decoder.decode(message))
+            except PoisonMessage:
+                report.skipped += 1  # the live projector parked it on the DLQ already
+        with conn.transaction():
+            handlers.project(events, models)
+        report.events += len(events)
+        report.seconds = time.monotonic() - started
+        if report.seconds - shown >= PROGRESS_SECONDS:
+            shown = report.seconds
+            progress(report)
+    postgres_replay.swap(conn, consumer_name, ends)
+    report.seconds = time.monotonic() - started
+    report.rows = postgres_replay.row_counts(conn)
+    return report
+
+
+def _show(report: ReplayReport) -> None:
+    print(f"replayed {report.events:,} events in {report.seconds:.1f} s ({report.events_per_second:,.0f}/s)")
+
+
+def run(settings: Settings) -> int:
+    reader = bootstrap.replay_reader(settings)
+    try:
+        with psycopg.connect(settings.postgres.dsn, autocommit=True) as conn:
+            report = replay(conn, reader, bootstrap.decoder(settings), CONSUMER_NAME, _show)
+    finally:
+        reader.close()
+    _show(report)
+    print(f"skipped {report.skipped} undecodable records; swapped in:")
+    for table, rows in report.rows.items():
+        print(f"  {table}: {rows:,} rows")
+    return 0
