@@ -1,0 +1,46 @@
+"""In-memory read models with the store's rules, for handler tests."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from projector.domain.model import OrderDecided, OrderLine, OrderPlaced, Status, StockChanged
+
+
+@dataclass
+class OrderRow:
+    user_id: str
+    status: Status
+    reason: str = ""
+    lines: tuple[OrderLine, ...] = ()
+    created_at: datetime | None = None
+    decided_at: datetime | None = None
+
+
+@dataclass
+class FakeReadModels:
+    orders: dict[str, OrderRow] = field(default_factory=dict)
+    history: set[tuple[str, Status]] = field(default_factory=set)
+    stock: dict[str, StockChanged] = field(default_factory=dict)
+    per_minute: dict[datetime, int] = field(default_factory=dict)
+
+    def place(self, orders: Sequence[OrderPlaced]) -> None:
+        for o in orders:
+            row = self.orders.setdefault(o.order_id, OrderRow(o.user_id, Status.PENDING))
+            if row.created_at is None:
+                row.user_id, row.lines, row.created_at = o.user_id, o.lines, o.created_at
+                self.history.add((o.order_id, Status.PENDING))
+                minute = o.created_at.replace(second=0, microsecond=0)
+                self.per_minute[minute] = self.per_minute.get(minute, 0) + 1
+
+    def decide(self, decisions: Sequence[OrderDecided]) -> None:
+        for d in decisions:
+            row = self.orders.setdefault(d.order_id, OrderRow(d.user_id, d.status))
+            if row.decided_at is None:
+                row.status, row.reason, row.decided_at = d.status, d.reason, d.decided_at
+                self.history.add((d.order_id, d.status))
+
+    def set_stock(self, levels: Sequence[StockChanged]) -> None:
+        self.stock.update((s.sku, s) for s in levels)
