@@ -22,19 +22,19 @@ def _table(schema: str, table: str) -> sql.Composed:
     return sql.SQL("{}.{}").format(sql.Identifier(schema), sql.Identifier(table))
 
 
-def _drop_schema(conn: psycopg.Connection, schema: str) -> None:
+def drop_schema(conn: psycopg.Connection, schema: str) -> None:
     conn.execute(sql.SQL("DROP SCHEMA IF EXISTS {} CASCADE").format(sql.Identifier(schema)))
 
 
-def prepare(conn: psycopg.Connection) -> None:
-    """Empty copies of the read-model tables in REPLAY_SCHEMA (a leftover replay is dropped)."""
+def prepare(conn: psycopg.Connection, schema: str = REPLAY_SCHEMA) -> None:
+    """Empty copies of the read-model tables in `schema` (what it held before is dropped)."""
     with conn.transaction():
-        _drop_schema(conn, REPLAY_SCHEMA)
-        conn.execute(sql.SQL("CREATE SCHEMA {}").format(sql.Identifier(REPLAY_SCHEMA)))
+        drop_schema(conn, schema)
+        conn.execute(sql.SQL("CREATE SCHEMA {}").format(sql.Identifier(schema)))
         for table in TABLES:
             conn.execute(
                 sql.SQL("CREATE TABLE {} (LIKE {} INCLUDING ALL)").format(
-                    _table(REPLAY_SCHEMA, table), _table(LIVE_SCHEMA, table)
+                    _table(schema, table), _table(LIVE_SCHEMA, table)
                 )
             )
 
@@ -48,7 +48,7 @@ def swap(conn: psycopg.Connection, consumer: str, next_offsets: dict[Position, i
     """
     with conn.transaction(), conn.cursor() as cur:
         read_checkpoints(cur, consumer)
-        _drop_schema(conn, RETIRED_SCHEMA)
+        drop_schema(conn, RETIRED_SCHEMA)
         conn.execute(sql.SQL("CREATE SCHEMA {}").format(sql.Identifier(RETIRED_SCHEMA)))
         for table in TABLES:
             move = "ALTER TABLE {} SET SCHEMA {}"
@@ -56,8 +56,8 @@ def swap(conn: psycopg.Connection, consumer: str, next_offsets: dict[Position, i
             conn.execute(sql.SQL(move).format(_table(REPLAY_SCHEMA, table), sql.Identifier(LIVE_SCHEMA)))
         cur.execute("DELETE FROM consumer_checkpoints WHERE consumer = %s", (consumer,))
         store_checkpoints(cur, consumer, next_offsets)
-        _drop_schema(conn, RETIRED_SCHEMA)
-        _drop_schema(conn, REPLAY_SCHEMA)
+        drop_schema(conn, RETIRED_SCHEMA)
+        drop_schema(conn, REPLAY_SCHEMA)
 
 
 def row_counts(conn: psycopg.Connection, schema: str = LIVE_SCHEMA) -> dict[str, int]:
