@@ -1,0 +1,34 @@
+"""Stock levels as the projector's read model holds them (table `stock_levels`).
+
+For a service that answers stock queries from Postgres instead of its own view; the model
+trails `inventory.stock` by the projector's lag.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from psycopg_pool import AsyncConnectionPool
+
+
+@dataclass(frozen=True)
+class StockLevelRow:
+    sku: str
+    on_hand: int
+    reserved: int
+    updated_at: datetime
+
+    @property
+    def available(self) -> int:
+        return self.on_hand - self.reserved
+
+
+async def stock_level(pool: AsyncConnectionPool, sku: str) -> StockLevelRow | None:
+    """The SKU's latest projected level, or None when the projector has not seen it."""
+    async with pool.connection() as conn:
+        cursor = await conn.execute(
+            "SELECT sku, on_hand, reserved, updated_at FROM stock_levels WHERE sku = %s", (sku,)
+        )
+        row = await cursor.fetchone()
+    return StockLevelRow(*row) if row else None
