@@ -9,6 +9,10 @@ The stored offsets also fence: each transaction locks the consumer's checkpoint 
 checks they still hold what this process last wrote. When they do not (a zombie member
 after a rebalance, or a replay that swapped in rebuilt tables with their own offsets),
 the batch is rolled back and the consumer rewinds to the stored offsets.
+
+Bad input never stops the stream: a record the handler cannot decode, or one whose values
+Postgres refuses (the batch is then retried record by record to find it), goes to
+`<topic>.dlq` with the reason in its headers, and the offsets move past it.
 """
 
 from __future__ import annotations
@@ -26,7 +30,14 @@ from orderflow_platform.logs import get_logger
 from orderflow_platform.settings import KafkaSettings
 from orderflow_platform.shutdown import Shutdown
 
-__all__ = ["BatchHandler", "CheckpointedLoop", "PoisonMessage", "read_checkpoints", "store_checkpoints"]
+__all__ = [
+    "BatchHandler",
+    "CheckpointedLoop",
+    "PoisonMessage",
+    "Position",
+    "read_checkpoints",
+    "store_checkpoints",
+]
 
 log = get_logger(__name__)
 RECORDS = Counter("orderflow_checkpointed_records_total", "Records written to Postgres", ["consumer"])
@@ -75,6 +86,10 @@ def store_checkpoints(cursor: psycopg.Cursor[Any], consumer: str, next_offsets: 
     )
 
 
+def _position(message: Message) -> Position:
+    return (str(message.topic()), int(message.partition() or 0))
+
+
 class StaleCheckpoint(Exception):
     """Another writer moved this consumer's offsets since this process last wrote them."""
 
@@ -120,7 +135,7 @@ class CheckpointedLoop(Generic[T]):
             self._conn.close()
 
     def _process(self, messages: list[Message]) -> None:
-        batch: list[T] = []
+        decoded: list[tuple[Message, T]] = []
         next_offsets: dict[Position, int] = {}
         for message in messages:
             error = message.error()
@@ -128,16 +143,16 @@ class CheckpointedLoop(Generic[T]):
                 if error.code() != KafkaError._PARTITION_EOF:
                     log.warning("consumer error", error=str(error))
                 continue
-            position = (str(message.topic()), int(message.partition() or 0))
+            position = _position(message)
             if position not in self._known:
                 continue  # revoked while this batch was being fetched
             next_offsets[position] = int(message.offset() or 0) + 1
             try:
-                batch.append(self._handler.decode(message))
+                decoded.append((message, self._handler.decode(message)))
             except PoisonMessage as poison:
                 self._park(message, str(poison))
         if next_offsets:
-            self._commit(batch, next_offsets)
+            self._commit(decoded, next_offsets)
 
     def _park(self, message: Message, reason: str) -> None:
         record = dead_letter(message, reason)
@@ -145,31 +160,48 @@ class CheckpointedLoop(Generic[T]):
         DEAD_LETTERS.labels(message.topic()).inc()
         log.warning("dead-lettered", topic=message.topic(), offset=message.offset(), reason=reason)
 
-    def _commit(self, batch: list[T], next_offsets: dict[Position, int]) -> None:
-        # The DLQ has the batch's poison before its offsets move past it: at-least-once there.
-        if self._dlq.flush(DLQ_FLUSH_SECONDS) > 0:
-            raise RuntimeError("dead-letter queue unreachable")
+    def _commit(self, decoded: list[tuple[Message, T]], next_offsets: dict[Position, int]) -> None:
         try:
-            with (
-                BATCH_SECONDS.labels(self._name).time(),
-                self._conn.transaction(),
-                self._conn.cursor() as cur,
-            ):
-                stored = read_checkpoints(cur, self._name)
-                if any(stored.get(p, FROM_BEGINNING) != self._known[p] for p in next_offsets):
-                    raise StaleCheckpoint
-                self._handler.write(self._conn, batch)
-                store_checkpoints(cur, self._name, next_offsets)
+            try:
+                self._transact([item for _, item in decoded], next_offsets)
+            except (psycopg.DataError, psycopg.IntegrityError) as refused:
+                log.warning("postgres refused the batch; writing it record by record", error=str(refused))
+                self._one_by_one(decoded, next_offsets)
         except StaleCheckpoint:
             log.warning("checkpoints moved by another writer; rewinding", consumer=self._name)
             self._rewind()
-            return
         except psycopg.OperationalError as error:
             # The commit may or may not have happened: only the stored offsets can say.
             log.warning("postgres failed; rewinding to the stored offsets", error=str(error))
             self._conn = psycopg.connect(self._dsn, autocommit=True)
             self._rewind()
-            return
+
+    def _one_by_one(self, decoded: list[tuple[Message, T]], next_offsets: dict[Position, int]) -> None:
+        """Finds the records Postgres refuses (a value it cannot store), parks them, writes the rest."""
+        for message, item in decoded:
+            position = {_position(message): int(message.offset() or 0) + 1}
+            try:
+                self._transact([item], position)
+            except (psycopg.DataError, psycopg.IntegrityError) as refused:
+                self._park(message, f"refused by postgres: {refused}")
+                self._transact([], position)
+        self._transact([], next_offsets)
+
+    def _transact(self, batch: list[T], next_offsets: dict[Position, int]) -> None:
+        """Writes the batch and the offsets in one transaction, if no one else moved them."""
+        # The DLQ has the batch's poison before its offsets move past it: at-least-once there.
+        if self._dlq.flush(DLQ_FLUSH_SECONDS) > 0:
+            raise RuntimeError("dead-letter queue unreachable")
+        with (
+            BATCH_SECONDS.labels(self._name).time(),
+            self._conn.transaction(),
+            self._conn.cursor() as cur,
+        ):
+            stored = read_checkpoints(cur, self._name)
+            if any(stored.get(p, FROM_BEGINNING) != self._known[p] for p in next_offsets):
+                raise StaleCheckpoint
+            self._handler.write(self._conn, batch)
+            store_checkpoints(cur, self._name, next_offsets)
         self._known.update(next_offsets)
         RECORDS.labels(self._name).inc(len(batch))
 

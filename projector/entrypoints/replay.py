@@ -61,6 +61,23 @@ def _batches(
         yield records
 
 
+def _write(conn: psycopg.Connection, models: PostgresReadModels, events: list[Event]) -> int:
+    """Projects the events; returns how many Postgres refused (the live projector parked those)."""
+    try:
+        with conn.transaction():
+            handlers.project(events, models)
+    except (psycopg.DataError, psycopg.IntegrityError):
+        refused = 0
+        for event in events:
+            try:
+                with conn.transaction():
+                    handlers.project([event], models)
+            except (psycopg.DataError, psycopg.IntegrityError):
+                refused += 1
+        return refused
+    return 0
+
+
 def replay(
     conn: psycopg.Connection,
     reader: Consumer,
@@ -84,10 +101,10 @@ def replay(
             try:
                 events.append(decoder.decode(message))
             except PoisonMessage:
-                report.skipped += 1  # the live projector parked it on the DLQ already
-        with conn.transaction():
-            handlers.project(events, models)
-        report.events += len(events)
+                report.skipped += 1  # the live projector parked it on the DLQ
+        refused = _write(conn, models, events)
+        report.skipped += refused
+        report.events += len(events) - refused
         report.seconds = time.monotonic() - started
         if report.seconds - shown >= PROGRESS_SECONDS:
             shown = report.seconds
@@ -110,7 +127,7 @@ def run(settings: Settings) -> int:
     finally:
         reader.close()
     _show(report)
-    print(f"skipped {report.skipped} undecodable records; swapped in:")
+    print(f"skipped {report.skipped} records the projector parks on the DLQ; swapped in:")
     for table, rows in report.rows.items():
         print(f"  {table}: {rows:,} rows")
     return 0
