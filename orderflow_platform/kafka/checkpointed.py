@@ -11,7 +11,7 @@ after a rebalance, or a replay that swapped in rebuilt tables with their own off
 the batch is rolled back and the consumer rewinds to the stored offsets.
 
 Bad input never stops the stream: a record the handler cannot decode, or one whose values
-Postgres refuses (the batch is then retried record by record to find it), goes to
+Postgres refuses (the batch is then split in halves until it is alone), goes to
 `<topic>.dlq` with the reason in its headers, and the offsets move past it.
 """
 
@@ -165,8 +165,12 @@ class CheckpointedLoop(Generic[T]):
             try:
                 self._transact([item for _, item in decoded], next_offsets)
             except (psycopg.DataError, psycopg.IntegrityError) as refused:
-                log.warning("postgres refused the batch; writing it record by record", error=str(refused))
-                self._one_by_one(decoded, next_offsets)
+                log.warning(
+                    "postgres refused the batch; looking for the records it refuses", error=str(refused)
+                )
+                # Per partition, records are in offset order, so each half's offsets only move forward.
+                self._bisect(decoded)
+                self._transact([], next_offsets)
         except StaleCheckpoint:
             log.warning("checkpoints moved by another writer; rewinding", consumer=self._name)
             self._rewind()
@@ -176,16 +180,19 @@ class CheckpointedLoop(Generic[T]):
             self._conn = psycopg.connect(self._dsn, autocommit=True)
             self._rewind()
 
-    def _one_by_one(self, decoded: list[tuple[Message, T]], next_offsets: dict[Position, int]) -> None:
-        """Finds the records Postgres refuses (a value it cannot store), parks them, writes the rest."""
-        for message, item in decoded:
-            position = {_position(message): int(message.offset() or 0) + 1}
-            try:
-                self._transact([item], position)
-            except (psycopg.DataError, psycopg.IntegrityError) as refused:
-                self._park(message, f"refused by postgres: {refused}")
-                self._transact([], position)
-        self._transact([], next_offsets)
+    def _bisect(self, decoded: list[tuple[Message, T]]) -> None:
+        """Writes the records in halves until the ones Postgres refuses are alone; parks those."""
+        offsets = {_position(m): int(m.offset() or 0) + 1 for m, _ in decoded}
+        try:
+            self._transact([item for _, item in decoded], offsets)
+        except (psycopg.DataError, psycopg.IntegrityError) as refused:
+            if len(decoded) == 1:
+                self._park(decoded[0][0], f"refused by postgres: {refused}")
+                self._transact([], offsets)
+                return
+            half = len(decoded) // 2
+            self._bisect(decoded[:half])
+            self._bisect(decoded[half:])
 
     def _transact(self, batch: list[T], next_offsets: dict[Position, int]) -> None:
         """Writes the batch and the offsets in one transaction, if no one else moved them."""
