@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import os
-import threading
 
 from orderflow.inventory.v1 import inventory_service_pb2_grpc
 
@@ -14,7 +13,7 @@ from orderflow_platform import grpc_server
 from orderflow_platform.logs import configure_logging, get_logger
 from orderflow_platform.metrics import serve_metrics
 from orderflow_platform.settings import load_settings
-from orderflow_platform.shutdown import Shutdown
+from orderflow_platform.shutdown import BackgroundLoop, Shutdown
 
 
 async def main() -> None:
@@ -24,21 +23,8 @@ async def main() -> None:
     shutdown = Shutdown().install()
     serve_metrics(settings.metrics.port)
     loop, _processor = bootstrap.stream_loop(settings, instance)
-    crashed = threading.Event()
-
-    def run_stream() -> None:
-        try:
-            loop.run(shutdown)
-        finally:
-            # Ended unasked: the loop failed (threading logs why). A replica that cannot
-            # process must not go on serving, so stop and let the supervisor restart it.
-            if not shutdown.requested:
-                crashed.set()
-                shutdown.request()
-
     # The Kafka loop blocks, so it runs beside the event loop that serves gRPC.
-    stream = threading.Thread(target=run_stream, name="inventory-stream")
-    stream.start()
+    stream = BackgroundLoop(loop.run, shutdown, "inventory-stream").start()
     servicer, commands, view = bootstrap.servicer(settings)
     address = os.environ.get("INVENTORY_SVC_ADDRESS", "0.0.0.0:50052")
     try:
@@ -52,10 +38,10 @@ async def main() -> None:
         )
     finally:
         shutdown.request()
-        stream.join()
+        crashed = stream.join()
         view.stop()
         get_logger().info("stopped", undelivered=commands.close())
-    if crashed.is_set():
+    if crashed:
         raise SystemExit(1)
 
 

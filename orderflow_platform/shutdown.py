@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import signal
 import threading
+from collections.abc import Callable
 
 SIGNALS = (signal.SIGINT, signal.SIGTERM)
 
@@ -40,3 +41,34 @@ class Shutdown:
         if self.requested:
             event.set()
         await event.wait()
+
+
+class BackgroundLoop:
+    """A blocking loop (a Kafka consumer's) in a thread beside the process's event loop.
+
+    If it ends without a stop being requested, it failed (threading logs why): a process
+    that cannot consume must not go on serving, so it requests shutdown and `join` says
+    so, for the process to exit non-zero and be restarted by its supervisor.
+    """
+
+    def __init__(self, run: Callable[[Shutdown], None], shutdown: Shutdown, name: str) -> None:
+        self._run, self._shutdown = run, shutdown
+        self._crashed = threading.Event()
+        self._thread = threading.Thread(target=self._guarded, name=name)
+
+    def start(self) -> BackgroundLoop:
+        self._thread.start()
+        return self
+
+    def join(self) -> bool:
+        """Waits for the loop to end; True when it ended by failing."""
+        self._thread.join()
+        return self._crashed.is_set()
+
+    def _guarded(self) -> None:
+        try:
+            self._run(self._shutdown)
+        finally:
+            if not self._shutdown.requested:
+                self._crashed.set()
+                self._shutdown.request()

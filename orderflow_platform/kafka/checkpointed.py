@@ -155,7 +155,7 @@ class CheckpointedLoop(Generic[T]):
             self._commit(decoded, next_offsets)
 
     def _park(self, message: Message, reason: str) -> None:
-        record = dead_letter(message, reason)
+        record = dead_letter(message, reason, self._name)
         self._dlq.produce(record.topic, record.value, record.key, headers=record.headers)
         DEAD_LETTERS.labels(message.topic()).inc()
         log.warning("dead-lettered", topic=message.topic(), offset=message.offset(), reason=reason)

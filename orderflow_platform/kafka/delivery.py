@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import threading
+from collections.abc import Sequence
 
 from confluent_kafka import KafkaError, KafkaException, Message, Producer
 
@@ -24,7 +25,7 @@ class AcknowledgedProducer:
         self._poller.start()
 
     async def send(
-        self, topic: str, key: bytes, value: bytes, headers: list[tuple[str, HeaderValue]] | None = None
+        self, topic: str, key: bytes, value: bytes, headers: Sequence[tuple[str, HeaderValue]] = ()
     ) -> None:
         loop = asyncio.get_running_loop()
         delivered: asyncio.Future[None] = loop.create_future()
@@ -35,7 +36,7 @@ class AcknowledgedProducer:
 
         try:
             self._producer.produce(
-                topic, key=key, value=value, headers=headers or [], on_delivery=on_delivery
+                topic, key=key, value=value, headers=list(headers), on_delivery=on_delivery
             )
         except (BufferError, KafkaException) as error:
             raise DeliveryFailed(str(error)) from error

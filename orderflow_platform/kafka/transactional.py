@@ -72,10 +72,12 @@ class StreamProcessor(Protocol):
         """The records one input gives; raises PoisonMessage for input that cannot be used."""
 
 
-def dead_letter(message: Message, reason: str) -> OutRecord:
+def dead_letter(message: Message, reason: str, consumer: str) -> OutRecord:
+    """The message for `<topic>.dlq`; several consumers of a topic may park the same one."""
     topic = str(message.topic())
     headers: list[tuple[str, HeaderValue]] = [
         ("dlq_reason", reason.encode()),
+        ("dlq_consumer", consumer.encode()),
         ("dlq_topic", topic.encode()),
         ("dlq_partition", str(message.partition()).encode()),
         ("dlq_offset", str(message.offset()).encode()),
@@ -191,7 +193,7 @@ class TransactionalLoop:
         except PoisonMessage as poison:
             DEAD_LETTERS.labels(message.topic()).inc()
             log.warning("dead-lettered", topic=message.topic(), offset=message.offset(), reason=str(poison))
-            return [dead_letter(message, str(poison))]
+            return [dead_letter(message, str(poison), self._group)]
         trace = clients.trace_headers(clients.trace_id_from(message.headers()))
         return [OutRecord(r.topic, r.value, r.key, r.partition, r.headers + trace) for r in records]
 

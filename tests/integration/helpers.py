@@ -7,7 +7,7 @@ import time
 from collections.abc import Callable
 from typing import TypeVar
 
-from confluent_kafka import Consumer, Message
+from confluent_kafka import Consumer, Message, TopicPartition
 from confluent_kafka.admin import AdminClient, NewTopic
 
 T = TypeVar("T")
@@ -56,3 +56,29 @@ def consume(consumer: Consumer, count: int, deadline_seconds: float = 30.0) -> l
         records.append(message)
     assert len(records) == count, f"got {len(records)} of {count} records in {deadline_seconds}s"
     return records
+
+
+class DeadLetterQueue:
+    """A topic's DLQ from its current end: what is parked from now on."""
+
+    def __init__(self, consumer: Consumer, topic: str) -> None:
+        self.topic, self._consumer = f"{topic}.dlq", consumer
+        partitions = consumer.list_topics(self.topic, timeout=10).topics[self.topic].partitions
+        ends = [TopicPartition(self.topic, p) for p in partitions]
+        consumer.assign(
+            [TopicPartition(self.topic, tp.partition, consumer.get_watermark_offsets(tp)[1]) for tp in ends]
+        )
+
+    def parked(self, key: bytes, by: str, deadline_seconds: float = 60.0) -> Message:
+        """The record with this key that consumer group `by` parks (others may park it too)."""
+        deadline = time.monotonic() + deadline_seconds
+        while time.monotonic() < deadline:
+            message = self._consumer.poll(0.2)
+            if message is None or message.error() is not None or message.key() != key:
+                continue
+            if dict(message.headers() or []).get("dlq_consumer") == by.encode():
+                return message
+        raise AssertionError(f"{by} parked nothing keyed {key!r} on {self.topic} in {deadline_seconds}s")
+
+    def close(self) -> None:
+        self._consumer.close()

@@ -14,7 +14,7 @@ from inventory_svc.adapters.events import COMMANDS, ORDERS
 from inventory_svc.entrypoints.stream import Codecs, InventoryProcessor
 from orderflow_platform.kafka import clients
 from orderflow_platform.settings import Settings
-from tests.integration.helpers import consume
+from tests.integration.helpers import DeadLetterQueue
 from tests.integration.inventory_helpers import Inventory, expect_stock, kill_and_await_restart
 
 
@@ -109,18 +109,13 @@ def test_an_undecodable_order_goes_to_the_dlq_and_processing_goes_on(
 ) -> None:
     (sku,) = skus(unique, 1)
     inventory.set_stock(sku, 5)
-    dlq = clients.consumer(settings.kafka, group_id=f"test-{unique}")
-    topic = f"{ORDERS}.dlq"
-    partitions = dlq.list_topics(topic, timeout=10).topics[topic].partitions
-    dlq.assign(
-        [TopicPartition(topic, p, dlq.get_watermark_offsets(TopicPartition(topic, p))[1]) for p in partitions]
-    )
+    dlq = DeadLetterQueue(clients.consumer(settings.kafka, group_id=f"test-{unique}"), ORDERS)
     user = f"u-{unique}"
     inventory.producer.produce(ORDERS, key=user.encode(), value=b"not protobuf")
     after = inventory.place(user, (sku, 1))
     assert inventory.settle([after])[after].confirmed
     try:
-        (parked,) = consume(dlq, 1)
+        parked = dlq.parked(user.encode(), by="inventory-svc")
     finally:
         dlq.close()
     assert parked.key() == user.encode() and parked.value() == b"not protobuf"

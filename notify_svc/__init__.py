@@ -1,0 +1,1 @@
+"""The notification service: one notice per order outcome, through pluggable sinks."""

@@ -1,0 +1,64 @@
+"""The notification service's two use cases: record notices, deliver the due ones."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from datetime import datetime, timedelta
+
+from notify_svc.domain.model import Notification, Outcome, RetryPolicy, notification_for
+from notify_svc.domain.ports import Delivered, Failed, NotificationSink, Outbox, Pending, Result, SinkFailed
+
+BATCH = 100
+
+
+def notices_for(
+    outcome: Outcome, sinks: Sequence[str], recipient_domain: str
+) -> list[tuple[Notification, str]]:
+    """One notice per enabled sink for an order's outcome."""
+    notification = notification_for(outcome, recipient_domain)
+    return [(notification, sink) for sink in sinks]
+
+
+async def deliver_due(
+    outbox: Outbox,
+    sink: str,
+    sinks: Mapping[str, NotificationSink],
+    *,
+    policy: RetryPolicy,
+    now: Callable[[], datetime],
+    park: Callable[[Pending, str], Awaitable[None]],
+) -> list[Result]:
+    """Sends what is due for one sink, each notice on its own: a failing one holds up no other.
+
+    A failure is retried after a backoff; after the policy's last attempt the notice is
+    parked (handed to `park`, then marked) instead."""
+    results: list[Result] = []
+    for pending in await outbox.due(sink, BATCH):
+        result = await _attempt(pending, sinks, policy, now, park)
+        # Settled one by one: a crash resends at most the notice in flight.
+        await outbox.settle(result)
+        results.append(result)
+    return results
+
+
+async def _attempt(
+    pending: Pending,
+    sinks: Mapping[str, NotificationSink],
+    policy: RetryPolicy,
+    now: Callable[[], datetime],
+    park: Callable[[Pending, str], Awaitable[None]],
+) -> Result:
+    sink = sinks.get(pending.sink)
+    if sink is None:
+        reason = f"sink {pending.sink!r} is not enabled in this profile"
+        await park(pending, reason)
+        return Failed(pending, reason, None)
+    try:
+        await sink.send(pending.notification)
+    except SinkFailed as failure:
+        attempts = pending.attempts + 1
+        if policy.gives_up_after(attempts):
+            await park(pending, str(failure))
+            return Failed(pending, str(failure), None)
+        return Failed(pending, str(failure), now() + timedelta(seconds=policy.delay_after(attempts)))
+    return Delivered(pending)
