@@ -22,25 +22,30 @@ async def main() -> None:
     configure_logging(settings.logging, service=f"inventory_svc-{instance}")
     shutdown = Shutdown().install()
     serve_metrics(settings.metrics.port)
-    loop, _processor = bootstrap.stream_loop(settings, instance)
+    loop = bootstrap.stream_loop(settings, instance)
     # The Kafka loop blocks, so it runs beside the event loop that serves gRPC.
     stream = BackgroundLoop(loop.run, shutdown, "inventory-stream").start()
-    servicer, commands, view = bootstrap.servicer(settings)
     address = os.environ.get("INVENTORY_SVC_ADDRESS", "0.0.0.0:50052")
     try:
-        await grpc_server.serve(
-            lambda server: inventory_service_pb2_grpc.add_InventoryServiceServicer_to_server(
-                servicer, server
-            ),
-            [SERVICE],
-            address,
-            shutdown,
-        )
+        # Serve (and so report ready) only once this replica has joined the group and rebuilt
+        # its state: before that, a SetStock would wait on an owner that is not there yet.
+        while not (loop.assigned.is_set() or shutdown.requested):
+            await asyncio.sleep(0.05)
+        async with bootstrap.read_model_pool(settings) as read_models:
+            servicer, commands, changes = bootstrap.servicer(settings, read_models)
+            await grpc_server.serve(
+                lambda server: inventory_service_pb2_grpc.add_InventoryServiceServicer_to_server(
+                    servicer, server
+                ),
+                [SERVICE],
+                address,
+                shutdown,
+            )
+            changes.stop()
+            get_logger().info("stopped", undelivered=commands.close())
     finally:
         shutdown.request()
         crashed = stream.join()
-        view.stop()
-        get_logger().info("stopped", undelivered=commands.close())
     if crashed:
         raise SystemExit(1)
 

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from orderflow.inventory.v1.events_pb2 import StockCommand, StockLevel
+from psycopg_pool import AsyncConnectionPool
 
-from inventory_svc.adapters.stock_view import StockView
+from inventory_svc.adapters.stock_changes import StockChanges
 from inventory_svc.entrypoints.grpc_api import InventoryServicer
 from inventory_svc.entrypoints.stream import INPUTS, Codecs, InventoryProcessor
 from orderflow_platform.kafka import clients
@@ -16,10 +17,10 @@ from orderflow_platform.settings import Settings
 GROUP_ID = "inventory-svc"
 
 
-def stream_loop(settings: Settings, instance: str) -> tuple[TransactionalLoop, InventoryProcessor]:
+def stream_loop(settings: Settings, instance: str) -> TransactionalLoop:
     registry = clients.registry_client(settings.registry)
     processor = InventoryProcessor(settings.kafka, Codecs(registry, settings.registry.auto_register_schemas))
-    loop = TransactionalLoop(
+    return TransactionalLoop(
         settings.kafka,
         group_id=GROUP_ID,
         # Stable per replica: a restarted replica fences the transactions of its old self.
@@ -27,16 +28,21 @@ def stream_loop(settings: Settings, instance: str) -> tuple[TransactionalLoop, I
         topics=INPUTS,
         processor=processor,
     )
-    return loop, processor
 
 
-def servicer(settings: Settings) -> tuple[InventoryServicer, AcknowledgedProducer, StockView]:
+def read_model_pool(settings: Settings) -> AsyncConnectionPool:
+    """Opened by the caller (`async with`); a query waits at most `timeout` for a connection."""
+    return AsyncConnectionPool(settings.postgres.dsn, min_size=1, max_size=4, timeout=5.0, open=False)
+
+
+def servicer(
+    settings: Settings, read_models: AsyncConnectionPool
+) -> tuple[InventoryServicer, AcknowledgedProducer, StockChanges]:
     registry = clients.registry_client(settings.registry)
     auto_register = settings.registry.auto_register_schemas
     # murmur2, as the transactional producer partitions commands and stock by sku.
-    commands = AcknowledgedProducer(
-        clients.producer(settings.kafka, partitioner="murmur2_random"), "stock-commands"
-    )
-    view = StockView(settings.kafka, ProtobufCodec(registry, StockLevel, auto_register=auto_register)).start()
+    producer = clients.producer(settings.kafka, partitioner="murmur2_random")
+    commands = AcknowledgedProducer(producer, "stock-commands")
+    changes = StockChanges(settings.kafka, ProtobufCodec(registry, StockLevel, auto_register=auto_register))
     codec = ProtobufCodec(registry, StockCommand, auto_register=auto_register)
-    return InventoryServicer(commands, codec, view), commands, view
+    return InventoryServicer(commands, codec, changes.start(), read_models), commands, changes

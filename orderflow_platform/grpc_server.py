@@ -17,7 +17,18 @@ from orderflow_platform.metrics import MetricsInterceptor
 from orderflow_platform.shutdown import Shutdown
 
 MAX_MESSAGE_BYTES = 1024 * 1024
+# Time kept back from the caller's deadline to send the answer in.
+DEADLINE_MARGIN_SECONDS = 0.2
 log = get_logger(__name__)
+
+
+def time_budget(context: grpc.aio.ServicerContext, without_deadline: float) -> float:
+    """How long a call may wait on its dependencies and still answer inside the caller's
+    deadline (so a dependency that is down gives UNAVAILABLE, never DEADLINE_EXCEEDED)."""
+    remaining = context.time_remaining()
+    if remaining is None:
+        return without_deadline
+    return max(float(remaining) - DEADLINE_MARGIN_SECONDS, 0.0)
 
 
 def bind_request_trace_id(context: grpc.aio.ServicerContext) -> str:

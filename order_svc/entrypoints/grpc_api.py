@@ -15,7 +15,7 @@ from order_svc import handlers
 from order_svc.domain.model import CreateOrder, InvalidOrder, OrderLine
 from order_svc.domain.ports import OrderLog, OrderQueries, RequestLedger, Unavailable
 from order_svc.domain.queries import ListOrders, OrderNotFound, OrderView, Status, page_token
-from orderflow_platform.grpc_server import abort_invalid_argument, bind_request_trace_id
+from orderflow_platform.grpc_server import abort_invalid_argument, bind_request_trace_id, time_budget
 from orderflow_platform.logs import get_logger
 
 log = get_logger(__name__)
@@ -29,14 +29,6 @@ STATUSES = {
 
 # Without a client deadline an append still ends: librdkafka's delivery timeout bounds it.
 DEFAULT_BUDGET_SECONDS = 15.0
-DEADLINE_MARGIN_SECONDS = 0.2
-
-
-def _budget(context: grpc.aio.ServicerContext) -> float:
-    remaining = context.time_remaining()
-    if remaining is None:
-        return DEFAULT_BUDGET_SECONDS
-    return max(float(remaining) - DEADLINE_MARGIN_SECONDS, 0.0)
 
 
 def to_command(request: pb.CreateOrderRequest) -> CreateOrder:
@@ -94,7 +86,7 @@ class OrderServicer(pb_grpc.OrderServiceServicer):
     ) -> pb.CreateOrderResponse:
         trace_id = bind_request_trace_id(context)
         # Answer UNAVAILABLE inside the caller's deadline rather than let it expire.
-        async with answering(context), asyncio.timeout(_budget(context)):
+        async with answering(context), asyncio.timeout(time_budget(context, DEFAULT_BUDGET_SECONDS)):
             order = await handlers.create_order(to_command(request), self._log, self._ledger, trace_id)
         log.info("order accepted", order_id=order.order_id, user_id=order.user_id)
         return pb.CreateOrderResponse(order_id=order.order_id, status=pb.ORDER_STATUS_PENDING)

@@ -11,6 +11,7 @@ offsets, so state and position always agree with what Kafka holds.
 from __future__ import annotations
 
 import json
+import threading
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
@@ -98,16 +99,14 @@ def read_to_end(settings: KafkaSettings, topic: str, partitions: set[int]) -> It
         reader.assign([TopicPartition(topic, p, OFFSET_BEGINNING) for p in partitions])
         remaining = set(partitions)
         while remaining:
-            message = reader.poll(1.0)
-            if message is None:
-                continue
-            error = message.error()
-            if error is not None:
-                if error.code() != KafkaError._PARTITION_EOF:
+            for message in reader.consume(1000, 1.0):
+                error = message.error()
+                if error is None:
+                    yield message
+                elif error.code() == KafkaError._PARTITION_EOF:
+                    remaining.discard(message.partition())
+                else:
                     raise KafkaException(error)
-                remaining.discard(message.partition())
-                continue
-            yield message
     finally:
         reader.close()
 
@@ -142,6 +141,8 @@ class TransactionalLoop:
             },
         )
         self._producer = self._new_producer()
+        # Set once the first assignment's state is rebuilt: the process can take requests.
+        self.assigned = threading.Event()
 
     def run(self, shutdown: Shutdown) -> None:
         self._consumer.subscribe(
@@ -241,6 +242,7 @@ class TransactionalLoop:
     def _assigned(self, consumer: Consumer, assignment: list[TopicPartition]) -> None:
         self._stable_offsets(assignment)
         self._rebuild(assignment)
+        self.assigned.set()
 
     def _revoked(self, consumer: Consumer, revoked: list[TopicPartition]) -> None:
         # Eager rebalancing: everything is revoked, and no transaction is open here (each

@@ -7,8 +7,8 @@ import asyncio
 import httpx
 from psycopg_pool import AsyncConnectionPool
 
+from inventory_svc.adapters.postgres_stock import StockLevelRow, stock_level
 from orderflow_platform.settings import Settings
-from orderflow_platform.stock_levels import StockLevelRow, stock_level
 from tests.integration.helpers import eventually
 
 ENVOY = "http://127.0.0.1:8080"

@@ -1,7 +1,7 @@
 """Stock levels as the projector's read model holds them (table `stock_levels`).
 
-For a service that answers stock queries from Postgres instead of its own view; the model
-trails `inventory.stock` by the projector's lag.
+GetStock answers from here, like every query (DESIGN.md §1); the model trails
+`inventory.stock` by the projector's lag.
 """
 
 from __future__ import annotations
