@@ -32,7 +32,8 @@ def run(address: str, total: int, concurrency: int, rate: int) -> dict[str, floa
         "--insecure",
         # Python's reflection service does not resolve method symbols, which ghz asks for.
         "--protoset",
-        str(ROOT / "build" / "descriptors.binpb"),
+        # Built from proto/ by Envoy's prepare step whenever the stack starts.
+        str(ROOT / "var" / "envoy" / "descriptors.binpb"),
         "--call",
         CALL,
         "--data",
