@@ -41,9 +41,10 @@ def main(argv: list[str] | None = None) -> int:
         # apply leaves only what needs a person (partition counts); check fails on any drift.
         return 1 if remaining and args.action == "check" else 0
     if args.group == "stock":
-        for stock in demo.seed_stock(args.target, args.quantity):
-            print(f"{stock.sku}: on hand {stock.on_hand}, reserved {stock.reserved}, free {stock.available}")
-        return 0
+        outcomes = list(demo.seed_stock(args.target, args.quantity))
+        for sku, outcome in outcomes:
+            print(f"{sku}: {outcome}")
+        return 1 if any(outcome.startswith("not set") for _sku, outcome in outcomes) else 0
     if args.group == "replay":
         return replay.run(settings)
     if args.group == "registry":
