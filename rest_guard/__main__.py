@@ -21,6 +21,11 @@ ROUTES = routes_of(
 class Guard(BaseHTTPRequestHandler):
     """Envoy forwards the original method, path and body; 200 lets it through."""
 
+    # HTTP/1.1 keeps each connection open for Envoy's pool to reuse. Under HTTP/1.0 every
+    # check was a new TCP connection, and a burst of them overflowed the listen backlog:
+    # Envoy saw connect timeouts and answered REST callers 503.
+    protocol_version = "HTTP/1.1"
+
     def _answer(self) -> None:
         body = self.rfile.read(int(self.headers.get("content-length") or 0))
         problem = check(ROUTES, self.command, self.path, body)
@@ -44,10 +49,16 @@ class Guard(BaseHTTPRequestHandler):
         """Envoy's access log already records every request."""
 
 
+class GuardServer(ThreadingHTTPServer):
+    # socketserver's default backlog is 5; Envoy may open up to its circuit breaker's
+    # max_connections to the guard at once (envoy/envoy.yaml), so room for all of them.
+    request_queue_size = 1024
+
+
 def main() -> None:
     address = os.environ.get("REST_GUARD_ADDRESS", "127.0.0.1:50060")
     host, port = address.rsplit(":", 1)
-    ThreadingHTTPServer((host, int(port)), Guard).serve_forever()
+    GuardServer((host, int(port)), Guard).serve_forever()
 
 
 if __name__ == "__main__":
