@@ -1,0 +1,65 @@
+"""The faults, one at a time: how each breaks the stack, how long it lasts, how it ends."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from devstack import control, supervisor
+from faults.model import Poison, RunIds
+from faults.poisoner import poison_every_input
+from faults.replica import ExtraReplica
+from orderflow_platform.settings import Settings
+
+KILLED = ("order_svc", "inventory_svc-1", "inventory_svc-2", "projector", "notify_svc", "rest_guard", "envoy")
+# Past the inventory consumers' 10 s session timeout, so the group moves on without it.
+STOPPED_SECONDS = 15.0
+OUTAGE_SECONDS = 30.0
+# How long the third replica takes part before it leaves again.
+EXTRA_REPLICA_SECONDS = 10.0
+
+
+def nothing() -> None:
+    """Ends a fault that needs no undoing (supervisord restarts what was killed)."""
+
+
+@dataclass(frozen=True)
+class Fault:
+    name: str
+    inject: Callable[[], None]
+    hold_seconds: float = 0.0
+    restore: Callable[[], None] = nothing
+
+
+def signal(name: str, sig: str) -> Callable[[], None]:
+    return lambda: supervisor.rpc().signalProcess(name, sig)
+
+
+def stop(name: str) -> Callable[[], None]:
+    return lambda: control.stop(name)
+
+
+def start(name: str) -> Callable[[], None]:
+    """Starts it without waiting: the recovery watch times how long it takes to be ready."""
+    return lambda: supervisor.rpc().startProcess(name, False)
+
+
+def catalog(settings: Settings, ids: RunIds, poisoned: list[Poison]) -> list[Fault]:
+    extra = ExtraReplica()
+    return [
+        Fault("baseline (no fault)", nothing),
+        *(Fault(f"kill -9 {name}", signal(name, "KILL")) for name in KILLED),
+        Fault(
+            "SIGSTOP inventory_svc-1 15 s",
+            signal("inventory_svc-1", "STOP"),
+            STOPPED_SECONDS,
+            signal("inventory_svc-1", "CONT"),
+        ),
+        Fault("broker restart", stop("kafka"), restore=start("kafka")),
+        Fault("postgres down 30 s", stop("postgres"), OUTAGE_SECONDS, start("postgres")),
+        Fault("registry down 30 s", stop("registry"), OUTAGE_SECONDS, start("registry")),
+        Fault("third inventory replica added, removed", extra.start, EXTRA_REPLICA_SECONDS, extra.stop),
+        Fault(
+            "poison records on every input topic", lambda: poisoned.extend(poison_every_input(settings, ids))
+        ),
+    ]

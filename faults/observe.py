@@ -1,0 +1,174 @@
+"""The run's own data as the stack holds it: new records on the topics (read_committed), the
+read models and outbox in Postgres, and the mailbox folder."""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Sequence
+from typing import Any
+
+import psycopg
+from confluent_kafka import KafkaError, Message, TopicPartition
+from confluent_kafka.serialization import SerializationError
+from google.protobuf.message import DecodeError
+from orderflow.inventory.v1 import events_pb2 as inv
+from orderflow.order.v1.events_pb2 import OrderCreated
+
+from devstack.spec import VAR
+from faults import topology
+from faults.model import Created, Line, Notice, Observed, Outcome, Parked, RunIds, StockLevel
+from mail_catcher.mailbox import file_name
+from orderflow_platform.kafka import clients
+from orderflow_platform.kafka.serde import ProtobufCodec
+from orderflow_platform.settings import KafkaSettings, Settings
+
+MAILBOX = VAR / "mail"
+SWEEP_SECONDS = 20.0
+MAIL_KINDS = ("confirmed", "out_of_stock")
+OUTCOME_TOPICS = (topology.RESERVED, topology.FAILED)
+WATCHED = (topology.ORDERS, topology.STOCK, *OUTCOME_TOPICS, *map(topology.dlq, topology.INPUT_TOPICS))
+
+
+class Unobservable(Exception):
+    """The stack cannot be read right now (a broker or Postgres is down)."""
+
+
+class TopicTail:
+    """Records appended to some topics since it was made, one sweep to their current end at a time."""
+
+    def __init__(self, settings: KafkaSettings, topics: Sequence[str], group: str) -> None:
+        self._settings, self._group = settings, group
+        reader = clients.consumer(settings, group)
+        try:
+            metadata = reader.list_topics(timeout=10).topics
+            partitions = [TopicPartition(t, p) for t in topics for p in metadata[t].partitions]
+            self._next = {
+                (tp.topic, tp.partition): reader.get_watermark_offsets(tp, 10)[1] for tp in partitions
+            }
+        finally:
+            reader.close()
+
+    def sweep(self) -> list[Message]:
+        """Every committed record since the last sweep; Unobservable when the end is not reached."""
+        reader = clients.consumer(self._settings, self._group, **{"enable.partition.eof": True})
+        records: list[Message] = []
+        try:
+            reader.assign([TopicPartition(t, p, offset) for (t, p), offset in self._next.items()])
+            remaining, deadline = set(self._next), time.monotonic() + SWEEP_SECONDS
+            while remaining and time.monotonic() < deadline:
+                for message in reader.consume(1000, 0.5):
+                    error, where = message.error(), (str(message.topic()), int(message.partition() or 0))
+                    if error is None:
+                        records.append(message)
+                        self._next[where] = int(message.offset() or 0) + 1
+                    elif error.code() == KafkaError._PARTITION_EOF:
+                        remaining.discard(where)
+        finally:
+            reader.close()
+        if remaining:
+            raise Unobservable(f"{len(remaining)} partitions not read to their end in {SWEEP_SECONDS}s")
+        return records
+
+
+class Observer:
+    def __init__(self, settings: Settings, ids: RunIds) -> None:
+        self._ids, self._dsn = ids, settings.postgres.dsn
+        registry = clients.registry_client(settings.registry)
+        self._codecs: dict[str, ProtobufCodec[Any]] = {
+            topology.ORDERS: ProtobufCodec(registry, OrderCreated),
+            topology.RESERVED: ProtobufCodec(registry, inv.OrderReserved),
+            topology.FAILED: ProtobufCodec(registry, inv.OrderRejected),
+            topology.STOCK: ProtobufCodec(registry, inv.StockLevel),
+        }
+        self._tail = TopicTail(settings.kafka, WATCHED, f"faults-{ids.run}")
+        self.observed = Observed()
+
+    def observe(self) -> Observed:
+        """The topics' new records added to what was seen; Postgres and the mailbox as they are now."""
+        for message in self._tail.sweep():
+            self._take(message)
+        self._read_postgres()
+        self._read_mailbox()
+        return self.observed
+
+    def _take(self, message: Message) -> None:
+        topic, key, value = (
+            str(message.topic()),
+            (message.key() or b"").decode(errors="replace"),
+            message.value(),
+        )
+        if topic.endswith(".dlq"):
+            if key.startswith(self._ids.poison_prefix):
+                self.observed.parked.append(parked(message))
+            return
+        if value is None or key.startswith(self._ids.poison_prefix):
+            return
+        if topic == topology.ORDERS and not key.startswith(self._ids.user_prefix):
+            return
+        if topic == topology.STOCK and not key.startswith(self._ids.sku_prefix):
+            return
+        try:
+            event = self._codecs[topic].decode(topic, value)
+        except (SerializationError, DecodeError):
+            return  # someone else's undecodable record: the consumers' DLQs are checked for ours
+        self._record(topic, event)
+
+    def _record(self, topic: str, event: Any) -> None:
+        if topic == topology.ORDERS:
+            self.observed.created.append(Created(event.order_id, event.user_id, event.idempotency_key))
+        elif topic == topology.STOCK:
+            changes = self.observed.stock_changes.setdefault(event.sku, [])
+            changes.append(StockLevel(event.on_hand, event.reserved))
+        elif event.user_id.startswith(self._ids.user_prefix):
+            confirmed = topic == topology.RESERVED
+            lines = tuple(Line(i.sku, i.quantity) for i in event.items) if confirmed else ()
+            self.observed.outcomes.append(Outcome(event.order_id, confirmed, lines))
+
+    def _read_postgres(self) -> None:
+        users, skus = f"{self._ids.user_prefix}%", f"{self._ids.sku_prefix}%"
+        try:
+            with psycopg.connect(self._dsn, connect_timeout=5) as conn:
+                orders = conn.execute("SELECT order_id, status FROM orders WHERE user_id LIKE %s", (users,))
+                order_rows: dict[str, str] = dict(orders.fetchall())
+                stock = conn.execute(
+                    "SELECT sku, on_hand, reserved FROM stock_levels WHERE sku LIKE %s", (skus,)
+                )
+                stock_rows = {
+                    sku: StockLevel(on_hand, reserved) for sku, on_hand, reserved in stock.fetchall()
+                }
+                outbox = conn.execute(
+                    "SELECT order_id, sink, kind, state FROM notification_outbox WHERE user_id LIKE %s",
+                    (users,),
+                ).fetchall()
+        except psycopg.OperationalError as error:
+            raise Unobservable(f"Postgres: {error}") from error
+        notices: dict[str, list[Notice]] = {}
+        for order_id, sink, kind, state in outbox:
+            notices.setdefault(order_id, []).append(Notice(sink, kind, state))
+        self.observed.order_rows, self.observed.stock_rows, self.observed.notices = (
+            order_rows,
+            stock_rows,
+            notices,
+        )
+
+    def _read_mailbox(self) -> None:
+        present = set(os.listdir(MAILBOX)) if MAILBOX.exists() else set()
+        self.observed.mails = {
+            outcome.order_id: {
+                k for k in MAIL_KINDS if file_name(f"<{k}.{outcome.order_id}@orderflow>") in present
+            }
+            for outcome in self.observed.outcomes
+        }
+
+
+def parked(message: Message) -> Parked:
+    raw = message.headers() or []
+    pairs = raw.items() if isinstance(raw, dict) else raw
+    headers = {name: value.decode() if isinstance(value, bytes) else str(value) for name, value in pairs}
+    return Parked(
+        headers.get("dlq_consumer", "?"),
+        headers.get("dlq_topic", "?"),
+        int(headers.get("dlq_partition", "-1")),
+        int(headers.get("dlq_offset", "-1")),
+    )
