@@ -1,12 +1,15 @@
-"""One way to run a gRPC service: health, reflection, trace ids, graceful shutdown."""
+"""One way to run a gRPC service: health, reflection, trace ids, graceful shutdown, and
+INVALID_ARGUMENT for request bytes that do not decode."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import grpc
 from google.protobuf import any_pb2
+from google.protobuf.message import DecodeError
 from google.rpc import code_pb2, error_details_pb2, status_pb2
 from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection
@@ -57,6 +60,52 @@ async def abort_invalid_argument(
     await context.abort_with_status(rpc_status.to_status(status))
 
 
+@dataclass(frozen=True)
+class Undecodable:
+    """What a request deserializer yields for bytes that are not its message."""
+
+    error: str
+
+
+class RequestDecodingInterceptor(grpc.aio.ServerInterceptor):  # type: ignore[misc]
+    """INVALID_ARGUMENT for request bytes that are not the method's message.
+
+    grpc decodes a request before any servicer runs, and answers a decoding error with
+    UNKNOWN, as if the server had failed. Here the decoder hands such bytes on as
+    `Undecodable`, and the call is refused naming the message it should have been.
+    Only unary-unary methods are wrapped: every orderflow service method is one.
+    """
+
+    async def intercept_service(
+        self,
+        continuation: Callable[[grpc.HandlerCallDetails], Awaitable[grpc.RpcMethodHandler]],
+        details: grpc.HandlerCallDetails,
+    ) -> grpc.RpcMethodHandler:
+        handler = await continuation(details)
+        if handler is None or handler.unary_unary is None or handler.request_deserializer is None:
+            return handler
+        decode, inner = handler.request_deserializer, handler.unary_unary
+
+        def tolerant_decode(data: bytes) -> Any:
+            try:
+                return decode(data)
+            except DecodeError as error:
+                return Undecodable(str(error))
+
+        async def refuse_undecodable(request: Any, context: grpc.aio.ServicerContext) -> Any:
+            if isinstance(request, Undecodable):
+                await context.abort(
+                    grpc.StatusCode.INVALID_ARGUMENT, f"the request is not valid protobuf: {request.error}"
+                )
+            return await inner(request, context)
+
+        return grpc.unary_unary_rpc_method_handler(
+            refuse_undecodable,
+            request_deserializer=tolerant_decode,
+            response_serializer=handler.response_serializer,
+        )
+
+
 @dataclass
 class RunningServer:
     server: grpc.aio.Server
@@ -75,7 +124,8 @@ async def start(
 ) -> RunningServer:
     """A started server with the services, health, reflection and RPC metrics."""
     server = grpc.aio.server(
-        interceptors=[MetricsInterceptor()],
+        # Metrics outermost, so a refused undecodable request is counted with its code.
+        interceptors=[MetricsInterceptor(), RequestDecodingInterceptor()],
         options=[
             ("grpc.max_receive_message_length", MAX_MESSAGE_BYTES),
             ("grpc.max_send_message_length", MAX_MESSAGE_BYTES),

@@ -16,8 +16,12 @@ def sku_violations(sku: str) -> list[tuple[str, str]]:
     return []
 
 
-def set_stock_violations(sku: str, quantity: int) -> list[tuple[str, str]]:
+def set_stock_violations(sku: str, quantity: int | None) -> list[tuple[str, str]]:
+    """`quantity` is None when the request left it out: never read as zero, which would
+    empty the SKU's stock."""
     violations = sku_violations(sku)
-    if not 0 <= quantity <= MAX_ON_HAND:
+    if quantity is None:
+        violations.append(("quantity", "is required"))
+    elif not 0 <= quantity <= MAX_ON_HAND:
         violations.append(("quantity", f"must be between 0 and {MAX_ON_HAND}"))
     return violations

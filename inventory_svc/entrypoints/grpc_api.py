@@ -47,7 +47,8 @@ class InventoryServicer(pb_grpc.InventoryServiceServicer):
 
     async def SetStock(self, request: pb.SetStockRequest, context: grpc.aio.ServicerContext) -> pb.Stock:
         trace_id = bind_request_trace_id(context)
-        if violations := set_stock_violations(request.sku, request.quantity):
+        quantity = request.quantity if request.HasField("quantity") else None
+        if violations := set_stock_violations(request.sku, quantity):
             await abort_invalid_argument(context, violations)
         request_id = uuid.uuid4().hex
         command = stock_command_record(SetOnHand(request.sku, request_id, request.quantity))

@@ -25,7 +25,7 @@ _sym_db = _symbol_database.Default()
 from google.api import annotations_pb2 as google_dot_api_dot_annotations__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n.orderflow/inventory/v1/inventory_service.proto\x12\x16orderflow.inventory.v1\x1a\x1cgoogle/api/annotations.proto\"l\n\x05Stock\x12\x10\n\x03sku\x18\x01 \x01(\tR\x03sku\x12\x17\n\x07on_hand\x18\x02 \x01(\x05R\x06onHand\x12\x1a\n\x08reserved\x18\x03 \x01(\x05R\x08reserved\x12\x1c\n\tavailable\x18\x04 \x01(\x05R\tavailable\"?\n\x0fSetStockRequest\x12\x10\n\x03sku\x18\x01 \x01(\tR\x03sku\x12\x1a\n\x08quantity\x18\x02 \x01(\x05R\x08quantity\"#\n\x0fGetStockRequest\x12\x10\n\x03sku\x18\x01 \x01(\tR\x03sku2\xf7\x01\n\x10InventoryService\x12r\n\x08SetStock\x12\'.orderflow.inventory.v1.SetStockRequest\x1a\x1d.orderflow.inventory.v1.Stock\"\x1e\x82\xd3\xe4\x93\x02\x18\x1a\x13/v1/inventory/{sku}:\x01*\x12o\n\x08GetStock\x12\'.orderflow.inventory.v1.GetStockRequest\x1a\x1d.orderflow.inventory.v1.Stock\"\x1b\x82\xd3\xe4\x93\x02\x15\x12\x13/v1/inventory/{sku}b\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n.orderflow/inventory/v1/inventory_service.proto\x12\x16orderflow.inventory.v1\x1a\x1cgoogle/api/annotations.proto\"l\n\x05Stock\x12\x10\n\x03sku\x18\x01 \x01(\tR\x03sku\x12\x17\n\x07on_hand\x18\x02 \x01(\x05R\x06onHand\x12\x1a\n\x08reserved\x18\x03 \x01(\x05R\x08reserved\x12\x1c\n\tavailable\x18\x04 \x01(\x05R\tavailable\"Q\n\x0fSetStockRequest\x12\x10\n\x03sku\x18\x01 \x01(\tR\x03sku\x12\x1f\n\x08quantity\x18\x02 \x01(\x05H\x00R\x08quantity\x88\x01\x01\x42\x0b\n\t_quantity\"#\n\x0fGetStockRequest\x12\x10\n\x03sku\x18\x01 \x01(\tR\x03sku2\xf7\x01\n\x10InventoryService\x12r\n\x08SetStock\x12\'.orderflow.inventory.v1.SetStockRequest\x1a\x1d.orderflow.inventory.v1.Stock\"\x1e\x82\xd3\xe4\x93\x02\x18\x1a\x13/v1/inventory/{sku}:\x01*\x12o\n\x08GetStock\x12\'.orderflow.inventory.v1.GetStockRequest\x1a\x1d.orderflow.inventory.v1.Stock\"\x1b\x82\xd3\xe4\x93\x02\x15\x12\x13/v1/inventory/{sku}b\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -39,9 +39,9 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_STOCK']._serialized_start=104
   _globals['_STOCK']._serialized_end=212
   _globals['_SETSTOCKREQUEST']._serialized_start=214
-  _globals['_SETSTOCKREQUEST']._serialized_end=277
-  _globals['_GETSTOCKREQUEST']._serialized_start=279
-  _globals['_GETSTOCKREQUEST']._serialized_end=314
-  _globals['_INVENTORYSERVICE']._serialized_start=317
-  _globals['_INVENTORYSERVICE']._serialized_end=564
+  _globals['_SETSTOCKREQUEST']._serialized_end=295
+  _globals['_GETSTOCKREQUEST']._serialized_start=297
+  _globals['_GETSTOCKREQUEST']._serialized_end=332
+  _globals['_INVENTORYSERVICE']._serialized_start=335
+  _globals['_INVENTORYSERVICE']._serialized_end=582
 # @@protoc_insertion_point(module_scope)
