@@ -1,4 +1,5 @@
-"""The REST routes with a body, read from the services' google.api.http rules."""
+"""The REST routes with a body, read from the services' google.api.http rules, and the check
+of a body against its route's request message."""
 
 from __future__ import annotations
 
@@ -8,8 +9,10 @@ from dataclasses import dataclass
 
 from google.api import annotations_pb2, http_pb2
 from google.protobuf import json_format, message_factory
-from google.protobuf.descriptor import ServiceDescriptor
+from google.protobuf.descriptor import Descriptor, ServiceDescriptor
 from google.protobuf.message import Message
+
+from rest_guard.shape import body_problem
 
 VERBS = ("get", "put", "post", "delete", "patch")
 
@@ -19,6 +22,7 @@ class Route:
     verb: str
     pattern: re.Pattern[str]
     request_type: type[Message]
+    message: Descriptor
 
 
 def routes_of(services: list[ServiceDescriptor]) -> list[Route]:
@@ -31,7 +35,8 @@ def routes_of(services: list[ServiceDescriptor]) -> list[Route]:
             if verb in VERBS and rule.body == "*":
                 template = getattr(rule, verb)
                 pattern = re.compile("^" + re.sub(r"\{[^}]+\}", "[^/]+", template) + "$")
-                found.append(Route(verb.upper(), pattern, message_factory.GetMessageClass(method.input_type)))
+                request_type = message_factory.GetMessageClass(method.input_type)
+                found.append(Route(verb.upper(), pattern, request_type, method.input_type))
     return found
 
 
@@ -41,11 +46,18 @@ def check(routes: list[Route], verb: str, path: str, body: bytes) -> str | None:
     if route is None:
         return None
     try:
-        json.loads(body or b"{}")
+        parsed = json.loads(body or b"{}")
+    except RecursionError:
+        # Python's JSON parser recurses per nesting level; no request message nests this deep.
+        return "the body is nested too deeply to be a request"
     except ValueError as error:
         return f"the body is not JSON: {error}"
+    problem = body_problem(parsed, route.message)
+    if problem is not None:
+        return problem
     try:
         json_format.Parse(body or b"{}", route.request_type(), ignore_unknown_fields=False)
-    except json_format.ParseError as error:
-        return str(error).splitlines()[0]
+    except json_format.ParseError:
+        # The shape check above names what it finds; protobuf's words would be Python's.
+        return f"the body is not a {route.message.name} in JSON"
     return None

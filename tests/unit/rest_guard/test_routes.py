@@ -34,3 +34,28 @@ def test_unknown_fields_and_wrong_shapes_are_named(body: bytes, named: str) -> N
     problem = check(ROUTES, "POST", "/v1/orders", body)
     assert problem is not None
     assert named in problem
+
+
+@pytest.mark.parametrize(
+    ("body", "problem"),
+    [
+        (b"null", "the body must be a JSON object (a CreateOrderRequest), not null"),
+        (b'{"items": [1, 2]}', "items[0]: must be an object (OrderItem), not the number 1"),
+        (b'{"items": [{"quantity": true}]}', "items[0].quantity: must be a whole number, not true"),
+        (b'{"items": [{"quantity": 2.5}]}', "items[0].quantity: must be a whole number, not the number 2.5"),
+        (b'{"items": [{"quantity": 4294967296}]}', "items[0].quantity: must be between -2147483648 and"),
+        (b'{"total_cents": "1e3"}', 'total_cents: must be a whole number, not the string "1e3"'),
+        (b"[" * 5000 + b"]" * 5000, "the body is nested too deeply to be a request"),
+    ],
+)
+def test_wrong_shapes_are_told_in_the_requests_terms(body: bytes, problem: str) -> None:
+    found = check(ROUTES, "POST", "/v1/orders", body)
+    assert found is not None
+    assert found.startswith(problem), found
+
+
+def test_values_protobuf_accepts_pass_the_shape_check() -> None:
+    item = b'{"sku": "A", "quantity": "3", "unit_price_cents": 2.0}'
+    body = b'{"userId": "u", "items": [' + item + b'], "total_cents": null}'
+    assert check(ROUTES, "POST", "/v1/orders", body) is None
+    assert check(ROUTES, "PUT", "/v1/inventory/SKU-1", b"{}") is None  # the service says quantity is required
