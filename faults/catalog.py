@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import xmlrpc.client
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -32,7 +33,13 @@ class Fault:
 
 
 def signal(name: str, sig: str) -> Callable[[], None]:
-    return lambda: supervisor.rpc().signalProcess(name, sig)
+    def send() -> None:
+        try:
+            supervisor.rpc().signalProcess(name, sig)
+        except xmlrpc.client.Fault as fault:
+            raise RuntimeError(f"supervisord cannot signal {name}: {fault.faultString}") from fault
+
+    return send
 
 
 def stop(name: str) -> Callable[[], None]:
@@ -41,7 +48,12 @@ def stop(name: str) -> Callable[[], None]:
 
 def start(name: str) -> Callable[[], None]:
     """Starts it without waiting: the recovery watch times how long it takes to be ready."""
-    return lambda: supervisor.rpc().startProcess(name, False)
+
+    def begin() -> None:
+        if supervisor.state(name) not in supervisor.ALIVE_STATES:
+            supervisor.rpc().startProcess(name, False)
+
+    return begin
 
 
 def catalog(settings: Settings, ids: RunIds, poisoned: list[Poison]) -> list[Fault]:

@@ -99,6 +99,8 @@ class Observed:
     # Every StockLevel of each SKU, in changelog order.
     stock_changes: dict[str, list[StockLevel]] = field(default_factory=dict)
     stock_rows: dict[str, StockLevel] = field(default_factory=dict)
+    # GetStock through Envoy: on_hand, reserved, available.
+    stock_reads: dict[str, tuple[int, int, int]] = field(default_factory=dict)
     order_rows: dict[str, str] = field(default_factory=dict)
     notices: dict[str, list[Notice]] = field(default_factory=dict)
     # Mail kinds found in the mailbox per order ("confirmed", "out_of_stock").

@@ -8,8 +8,10 @@ import time
 from collections.abc import Sequence
 from typing import Any
 
+import httpx
 import psycopg
 from confluent_kafka import KafkaError, Message, TopicPartition
+from confluent_kafka.schema_registry.error import SchemaRegistryError
 from confluent_kafka.serialization import SerializationError
 from google.protobuf.message import DecodeError
 from orderflow.inventory.v1 import events_pb2 as inv
@@ -17,6 +19,7 @@ from orderflow.order.v1.events_pb2 import OrderCreated
 
 from devstack.spec import VAR
 from faults import topology
+from faults.channels import ENVOY_URL
 from faults.model import Created, Line, Notice, Observed, Outcome, Parked, RunIds, StockLevel
 from mail_catcher.mailbox import file_name
 from orderflow_platform.kafka import clients
@@ -26,6 +29,8 @@ from orderflow_platform.settings import KafkaSettings, Settings
 MAILBOX = VAR / "mail"
 SWEEP_SECONDS = 20.0
 MAIL_KINDS = ("confirmed", "out_of_stock")
+# The registry's answers about the record rather than about itself (not 408 or 429).
+NEVER_DECODABLE = frozenset({400, 404, 422})
 OUTCOME_TOPICS = (topology.RESERVED, topology.FAILED)
 WATCHED = (topology.ORDERS, topology.STOCK, *OUTCOME_TOPICS, *map(topology.dlq, topology.INPUT_TOPICS))
 
@@ -48,20 +53,22 @@ class TopicTail:
             }
         finally:
             reader.close()
+        self._read = dict(self._next)
 
     def sweep(self) -> list[Message]:
-        """Every committed record since the last sweep; Unobservable when the end is not reached."""
+        """Every committed record since the last advance; Unobservable when the end is not reached."""
+        self._read = dict(self._next)
         reader = clients.consumer(self._settings, self._group, **{"enable.partition.eof": True})
         records: list[Message] = []
         try:
-            reader.assign([TopicPartition(t, p, offset) for (t, p), offset in self._next.items()])
-            remaining, deadline = set(self._next), time.monotonic() + SWEEP_SECONDS
+            reader.assign([TopicPartition(t, p, offset) for (t, p), offset in self._read.items()])
+            remaining, deadline = set(self._read), time.monotonic() + SWEEP_SECONDS
             while remaining and time.monotonic() < deadline:
                 for message in reader.consume(1000, 0.5):
                     error, where = message.error(), (str(message.topic()), int(message.partition() or 0))
                     if error is None:
                         records.append(message)
-                        self._next[where] = int(message.offset() or 0) + 1
+                        self._read[where] = int(message.offset() or 0) + 1
                     elif error.code() == KafkaError._PARTITION_EOF:
                         remaining.discard(where)
         finally:
@@ -69,6 +76,10 @@ class TopicTail:
         if remaining:
             raise Unobservable(f"{len(remaining)} partitions not read to their end in {SWEEP_SECONDS}s")
         return records
+
+    def advance(self) -> None:
+        """The records of the last sweep are taken: the next sweep starts after them."""
+        self._next = dict(self._read)
 
 
 class Observer:
@@ -86,13 +97,22 @@ class Observer:
 
     def observe(self) -> Observed:
         """The topics' new records added to what was seen; Postgres and the mailbox as they are now."""
+        new = Observed()
         for message in self._tail.sweep():
-            self._take(message)
+            self._take(message, new)
+        self._tail.advance()
+        seen = self.observed
+        seen.created += new.created
+        seen.outcomes += new.outcomes
+        seen.parked += new.parked
+        for sku, changes in new.stock_changes.items():
+            seen.stock_changes.setdefault(sku, []).extend(changes)
         self._read_postgres()
+        self._read_stock_api()
         self._read_mailbox()
-        return self.observed
+        return seen
 
-    def _take(self, message: Message) -> None:
+    def _take(self, message: Message, new: Observed) -> None:
         topic, key, value = (
             str(message.topic()),
             (message.key() or b"").decode(errors="replace"),
@@ -100,7 +120,7 @@ class Observer:
         )
         if topic.endswith(".dlq"):
             if key.startswith(self._ids.poison_prefix):
-                self.observed.parked.append(parked(message))
+                new.parked.append(parked(message))
             return
         if value is None or key.startswith(self._ids.poison_prefix):
             return
@@ -108,22 +128,31 @@ class Observer:
             return
         if topic == topology.STOCK and not key.startswith(self._ids.sku_prefix):
             return
-        try:
-            event = self._codecs[topic].decode(topic, value)
-        except (SerializationError, DecodeError):
-            return  # someone else's undecodable record: the consumers' DLQs are checked for ours
-        self._record(topic, event)
-
-    def _record(self, topic: str, event: Any) -> None:
+        event = self._decode(topic, value)
+        if event is None:
+            return
         if topic == topology.ORDERS:
-            self.observed.created.append(Created(event.order_id, event.user_id, event.idempotency_key))
+            new.created.append(Created(event.order_id, event.user_id, event.idempotency_key))
         elif topic == topology.STOCK:
-            changes = self.observed.stock_changes.setdefault(event.sku, [])
-            changes.append(StockLevel(event.on_hand, event.reserved))
+            new.stock_changes.setdefault(event.sku, []).append(StockLevel(event.on_hand, event.reserved))
         elif event.user_id.startswith(self._ids.user_prefix):
             confirmed = topic == topology.RESERVED
             lines = tuple(Line(i.sku, i.quantity) for i in event.items) if confirmed else ()
-            self.observed.outcomes.append(Outcome(event.order_id, confirmed, lines))
+            new.outcomes.append(Outcome(event.order_id, confirmed, lines))
+
+    def _decode(self, topic: str, value: bytes) -> Any:
+        """The event; None for a record that can never be decoded (someone else's: ours are checked
+        through the consumers' DLQs); Unobservable while the registry cannot be asked."""
+        try:
+            return self._codecs[topic].decode(topic, value)
+        except (SerializationError, DecodeError):
+            return None
+        except SchemaRegistryError as error:
+            if error.http_status_code in NEVER_DECODABLE:
+                return None
+            raise Unobservable(f"registry: {error}") from error
+        except httpx.HTTPError as error:
+            raise Unobservable(f"registry: {error}") from error
 
     def _read_postgres(self) -> None:
         users, skus = f"{self._ids.user_prefix}%", f"{self._ids.sku_prefix}%"
@@ -151,6 +180,22 @@ class Observer:
             stock_rows,
             notices,
         )
+
+    def _read_stock_api(self) -> None:
+        reads = {}
+        try:
+            with httpx.Client(base_url=ENVOY_URL, timeout=5.0) as client:
+                for sku in self.observed.stock_changes:
+                    stock = client.get(f"/v1/inventory/{sku}").raise_for_status().json()
+                    # proto3 JSON may leave a zero out.
+                    reads[sku] = (
+                        int(stock.get("on_hand", 0)),
+                        int(stock.get("reserved", 0)),
+                        int(stock.get("available", 0)),
+                    )
+        except httpx.HTTPError as error:
+            raise Unobservable(f"GetStock: {error!r}") from error
+        self.observed.stock_reads = reads
 
     def _read_mailbox(self) -> None:
         present = set(os.listdir(MAILBOX)) if MAILBOX.exists() else set()

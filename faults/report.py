@@ -6,7 +6,7 @@ from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from faults.model import Violation
+from faults.model import Observed, Sent, Violation
 from faults.recovery import Recovered
 
 EXAMPLES = 3
@@ -68,3 +68,17 @@ def details(results: Sequence[PhaseResult]) -> str:
             more = f" (+{len(found) - EXAMPLES} more)" if len(found) > EXAMPLES else ""
             lines.append(f"{result.fault}: {len(found)} x {check}: {examples}{more}")
     return "\n".join(lines)
+
+
+def totals(sent: Sent, observed: Observed) -> str:
+    """How much the run's counts rest on."""
+    confirmed = sum(o.confirmed for o in observed.outcomes)
+    keyed = sum(a.key is not None for a in sent.accepted)
+    mails = sum(len(kinds) for kinds in observed.mails.values())
+    changes = sum(len(c) for c in observed.stock_changes.values())
+    return (
+        f"{len(sent.accepted)} orders accepted ({keyed} keyed), {len(observed.created)} OrderCreated, "
+        f"{confirmed} confirmed, {len(observed.outcomes) - confirmed} rejected, {mails} mails, "
+        f"{changes} stock changes on {len(observed.stock_changes)} SKUs, "
+        f"{len(observed.poison)} poison records, {len(observed.parked)} parked"
+    )

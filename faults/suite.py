@@ -11,7 +11,7 @@ from devstack import supervisor
 from devstack.spec import load
 from faults.catalog import Fault
 from faults.load import Ledger, LoadDriver, seed_stock
-from faults.model import Poison, RunIds, Violation
+from faults.model import Observed, Poison, RunIds, Violation
 from faults.observe import Observer, Unobservable
 from faults.recovery import Recovered, RecoveryWatch
 from faults.report import PhaseResult
@@ -66,6 +66,10 @@ class Suite:
         seed_stock(ids, SEED_QUANTITY)
 
     @property
+    def observed(self) -> Observed:
+        return self._observer.observed
+
+    @property
     def poisoned(self) -> list[Poison]:
         """Where the poison fault's records landed; the count expects each parked once per consumer."""
         return self._observer.observed.poison
@@ -82,18 +86,29 @@ class Suite:
         began = time.monotonic()
         driver = LoadDriver(self.ids, self.ledger, self._rate)
         driver.start()
-        hold(STEADY_SECONDS)
-        fault.inject()
-        hold(fault.hold_seconds)
-        watch = RecoveryWatch(self.ledger, time.monotonic(), RECOVERY_SECONDS)
-        fault.restore()
-        recovered = watch.wait()
-        hold(STEADY_SECONDS)
-        driver.stop()
-        found = self.quiesce() + recovery_violations(recovered) + dead_components()
+        try:
+            recovered, found = self._inflict(fault)
+            hold(STEADY_SECONDS)
+        finally:
+            driver.stop()
+        found += self.quiesce() + recovery_violations(recovered) + dead_components()
         new = [v for v in found if v.identity not in self._reported]
         self._reported |= {v.identity for v in new}
         return PhaseResult(fault.name, new, recovered, time.monotonic() - began)
+
+    def _inflict(self, fault: Fault) -> tuple[dict[str, Recovered], list[Violation]]:
+        """The fault under load, always undone; how long each component took to recover."""
+        hold(STEADY_SECONDS)
+        failed = []
+        try:
+            fault.inject()
+            hold(fault.hold_seconds)
+        except RuntimeError as error:
+            failed.append(Violation("fault could not be injected", fault.name, str(error)))
+        finally:
+            watch = RecoveryWatch(self.ledger, time.monotonic(), RECOVERY_SECONDS)
+            fault.restore()
+        return watch.wait(), failed
 
     def quiesce(self) -> list[Violation]:
         """The count once nothing is missing any more, or as it stands at the deadline."""

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections import Counter, defaultdict
 from collections.abc import Iterable
 
-from faults.model import ConsumersByTopic, Observed, Outcome, Sent, Violation
+from faults.model import ConsumersByTopic, Observed, Outcome, Sent, StockLevel, Violation
 
 STATUS = {True: "CONFIRMED", False: "REJECTED"}
 MAIL_KIND = {True: "confirmed", False: "out_of_stock"}
@@ -109,6 +109,12 @@ def stock(observed: Observed, decided: dict[str, Outcome]) -> list[Violation]:
                     "stock_levels differs from inventory.stock", sku, f"{row} vs {latest}", pending=True
                 )
             )
+        read = observed.stock_reads.get(sku)
+        if read is not None and read[0] != read[1] + read[2]:
+            found.append(Violation("GetStock: available + reserved != on_hand", sku, str(read)))
+        elif read is not None and StockLevel(read[0], read[1]) != latest:
+            detail = f"{read} vs {latest}"
+            found.append(Violation("GetStock differs from inventory.stock", sku, detail, pending=True))
     return found
 
 

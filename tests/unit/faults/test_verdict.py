@@ -150,3 +150,13 @@ def test_each_poison_record_parked_once_by_each_consumer_of_its_topic() -> None:
     assert found.subject == "garbage on orders.created[3]@10 by inventory-svc"
     observed.parked += [Parked("projector", "orders.created", 3, 10)] * 2
     assert checks(sent, observed)["poison parked more than once"].detail == "3 times"
+
+
+def test_get_stock_adds_up_and_follows_the_changelog() -> None:
+    sent, observed = clean()
+    observed.stock_reads["S"] = (2, 2, 0)
+    assert verdict(sent, observed, CONSUMERS) == []
+    observed.stock_reads["S"] = (2, 2, 1)
+    assert checks(sent, observed)["GetStock: available + reserved != on_hand"].detail == "(2, 2, 1)"
+    observed.stock_reads["S"] = (2, 0, 2)
+    assert checks(sent, observed)["GetStock differs from inventory.stock"].pending
