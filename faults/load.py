@@ -34,7 +34,7 @@ class Ledger:
         self._refused: list[str] = []
         self._ambiguous = 0
         self._per_channel: Counter[str] = Counter()
-        self.unanswered: Counter[str] = Counter()
+        self._unanswered = 0
 
     def accepted(self, order: Accepted) -> None:
         with self._lock:
@@ -53,9 +53,9 @@ class Ledger:
         with self._lock:
             self._refused.append(reason)
 
-    def failed(self, channel: str, keyed: bool) -> None:
+    def failed(self, keyed: bool) -> None:
         with self._lock:
-            self.unanswered[channel] += 1
+            self._unanswered += 1
             self._ambiguous += not keyed
 
     def accepted_through(self, channels: frozenset[str]) -> int:
@@ -70,6 +70,7 @@ class Ledger:
                 self._ambiguous,
                 tuple(self._mismatches),
                 tuple(self._refused),
+                self._unanswered,
             )
 
 
@@ -137,7 +138,7 @@ class LoadDriver:
         try:
             order_id = channel.create(request)
         except Unanswered:
-            self._ledger.failed(channel.name, keyed=False)
+            self._ledger.failed(keyed=False)
         except Refused as refused:
             self._ledger.refused(f"{channel.name} {refused}")
         else:
@@ -162,7 +163,7 @@ class LoadDriver:
             try:
                 return channel.create(request)
             except Unanswered:
-                self._ledger.failed(channel.name, keyed=True)
+                self._ledger.failed(keyed=True)
             except Refused as refused:
                 self._ledger.refused(f"{channel.name} {refused}")
                 return None

@@ -41,6 +41,8 @@ class Sent:
     ambiguous_unkeyed: int = 0
     key_mismatches: tuple[KeyMismatch, ...] = ()
     refused: tuple[str, ...] = ()
+    # Requests that got an error or no answer, sent again or not.
+    unanswered: int = 0
 
 
 @dataclass(frozen=True)

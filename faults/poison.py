@@ -13,7 +13,6 @@ HEADER = 5
 # Message index [99]: count 1 and index 99, zigzag varints. No orderflow schema has 100 messages.
 MISSING_INDEX = b"\x02\xc6\x01"
 TRUNCATED_BYTES = 3
-KINDS = ("garbage", "unknown-schema-id", "truncated", "wrong-message-index")
 
 
 def _varint(data: bytes, at: int) -> tuple[int, int]:

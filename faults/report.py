@@ -77,7 +77,8 @@ def totals(sent: Sent, observed: Observed) -> str:
     mails = sum(len(kinds) for kinds in observed.mails.values())
     changes = sum(len(c) for c in observed.stock_changes.values())
     return (
-        f"{len(sent.accepted)} orders accepted ({keyed} keyed), {len(observed.created)} OrderCreated, "
+        f"{len(sent.accepted)} orders accepted ({keyed} keyed), {sent.unanswered} requests unanswered, "
+        f"{len(observed.created)} OrderCreated, "
         f"{confirmed} confirmed, {len(observed.outcomes) - confirmed} rejected, {mails} mails, "
         f"{changes} stock changes on {len(observed.stock_changes)} SKUs, "
         f"{len(observed.poison)} poison records, {len(observed.parked)} parked"
