@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import xmlrpc.client
 from collections.abc import Callable
+from contextlib import suppress
 from dataclasses import dataclass
 
 from devstack import control, supervisor
@@ -11,6 +12,7 @@ from faults.model import Poison, RunIds
 from faults.poisoner import poison_every_input
 from faults.replica import ExtraReplica
 from orderflow_platform.settings import Settings
+from tests.integration.helpers import eventually
 
 KILLED = ("order_svc", "inventory_svc-1", "inventory_svc-2", "projector", "notify_svc", "rest_guard", "envoy")
 # Past the inventory consumers' 10 s session timeout, so the group moves on without it.
@@ -18,6 +20,7 @@ STOPPED_SECONDS = 15.0
 OUTAGE_SECONDS = 30.0
 # How long the third replica takes part before it leaves again.
 EXTRA_REPLICA_SECONDS = 10.0
+SHUTDOWN_SECONDS = 30.0
 
 
 def nothing() -> None:
@@ -46,6 +49,19 @@ def stop(name: str) -> Callable[[], None]:
     return lambda: control.stop(name)
 
 
+def fast_stop(name: str) -> Callable[[], None]:
+    """SIGINT, Postgres's fast shutdown: supervisord's SIGTERM is its smart one, which waits for
+    every client to leave. Exit 0 is expected, so supervisord leaves it down."""
+
+    def stop_now() -> None:
+        signal(name, "INT")()
+        with suppress(AssertionError):
+            eventually(lambda: supervisor.state(name) not in supervisor.ALIVE_STATES, SHUTDOWN_SECONDS)
+        control.stop(name)
+
+    return stop_now
+
+
 def start(name: str) -> Callable[[], None]:
     """Starts it without waiting: the recovery watch times how long it takes to be ready."""
 
@@ -68,7 +84,7 @@ def catalog(settings: Settings, ids: RunIds, poisoned: list[Poison]) -> list[Fau
             signal("inventory_svc-1", "CONT"),
         ),
         Fault("broker restart", stop("kafka"), restore=start("kafka")),
-        Fault("postgres down 30 s", stop("postgres"), OUTAGE_SECONDS, start("postgres")),
+        Fault("postgres down 30 s", fast_stop("postgres"), OUTAGE_SECONDS, start("postgres")),
         Fault("registry down 30 s", stop("registry"), OUTAGE_SECONDS, start("registry")),
         Fault("third inventory replica added, removed", extra.start, EXTRA_REPLICA_SECONDS, extra.stop),
         Fault(

@@ -107,6 +107,8 @@ class Observed:
     notices: dict[str, list[Notice]] = field(default_factory=dict)
     # Mail kinds found in the mailbox per order ("confirmed", "out_of_stock").
     mails: dict[str, set[str]] = field(default_factory=dict)
+    # Orders whose mail the catcher received more than once (it keeps one copy per Message-ID).
+    resent: set[str] = field(default_factory=set)
     poison: list[Poison] = field(default_factory=list)
     parked: list[Parked] = field(default_factory=list)
 

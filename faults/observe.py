@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import time
+from collections import Counter
 from collections.abc import Sequence
 from typing import Any
 
@@ -21,7 +22,7 @@ from devstack.spec import VAR
 from faults import topology
 from faults.channels import ENVOY_URL
 from faults.model import Created, Line, Notice, Observed, Outcome, Parked, RunIds, StockLevel
-from mail_catcher.mailbox import file_name
+from mail_catcher.mailbox import RECEIPTS, file_name
 from orderflow_platform.kafka import clients
 from orderflow_platform.kafka.serde import ProtobufCodec
 from orderflow_platform.settings import KafkaSettings, Settings
@@ -199,6 +200,13 @@ class Observer:
 
     def _read_mailbox(self) -> None:
         present = set(os.listdir(MAILBOX)) if MAILBOX.exists() else set()
+        receipts = MAILBOX / RECEIPTS
+        received = Counter(receipts.read_text().split()) if receipts.exists() else Counter()
+        self.observed.resent = {
+            outcome.order_id
+            for outcome in self.observed.outcomes
+            if any(received[f"<{k}.{outcome.order_id}@orderflow>"] > 1 for k in MAIL_KINDS)
+        }
         self.observed.mails = {
             outcome.order_id: {
                 k for k in MAIL_KINDS if file_name(f"<{k}.{outcome.order_id}@orderflow>") in present

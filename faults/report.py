@@ -79,7 +79,8 @@ def totals(sent: Sent, observed: Observed) -> str:
     return (
         f"{len(sent.accepted)} orders accepted ({keyed} keyed), {sent.unanswered} requests unanswered, "
         f"{len(observed.created)} OrderCreated, "
-        f"{confirmed} confirmed, {len(observed.outcomes) - confirmed} rejected, {mails} mails, "
+        f"{confirmed} confirmed, {len(observed.outcomes) - confirmed} rejected, {mails} mails "
+        f"({len(observed.resent)} received twice, one copy kept by Message-ID), "
         f"{changes} stock changes on {len(observed.stock_changes)} SKUs, "
         f"{len(observed.poison)} poison records, {len(observed.parked)} parked"
     )
