@@ -66,12 +66,13 @@ class Recovered:
     working: float | None
 
 
-def _watch(probe: Probe, work: Work | None, since: float, deadline: float) -> Recovered:
+def watch(ready: Callable[[], bool], work: Work | None, since: float, deadline: float) -> Recovered:
+    """Polls one component until it is ready and its work counter has moved, or the deadline."""
     ready_at: float | None = None
     last: float | None = None
     while time.monotonic() < deadline:
         now = time.monotonic()
-        if ready_at is None and answers(probe):
+        if ready_at is None and ready():
             ready_at = now - since
         if ready_at is not None:
             if work is None:
@@ -101,7 +102,7 @@ class RecoveryWatch:
             thread.start()
 
     def _run(self, name: str, probe: Probe, work: Work | None, since: float, deadline: float) -> None:
-        self._results[name] = _watch(probe, work, since, deadline)
+        self._results[name] = watch(lambda: answers(probe), work, since, deadline)
 
     def wait(self) -> dict[str, Recovered]:
         for thread in self._threads:

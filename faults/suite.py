@@ -61,7 +61,8 @@ def dead_components() -> list[Violation]:
 class Suite:
     def __init__(self, settings: Settings, ids: RunIds, orders_per_second: float) -> None:
         self.ids, self.ledger = ids, Ledger()
-        self._rate = orders_per_second
+        # One driver for the whole run, so its keys and sequence never repeat across faults.
+        self._driver = LoadDriver(ids, self.ledger, orders_per_second)
         self._observer = Observer(settings, ids)
         self._consumers = consumers_by_topic()
         self._reported: set[tuple[str, str]] = set()
@@ -91,13 +92,12 @@ class Suite:
 
     def phase(self, fault: Fault) -> PhaseResult:
         began = time.monotonic()
-        driver = LoadDriver(self.ids, self.ledger, self._rate)
-        driver.start()
+        self._driver.start()
         try:
             recovered, found = self._inflict(fault)
             hold(STEADY_SECONDS)
         finally:
-            driver.stop()
+            self._driver.stop()
         found += self.quiesce() + recovery_violations(recovered) + dead_components()
         new = [v for v in found if v.identity not in self._reported]
         self._reported |= {v.identity for v in new}
