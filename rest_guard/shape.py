@@ -3,8 +3,10 @@
 protobuf's own JSON parser is the authority on what it accepts, but its errors speak
 Python (`TypeError: 'NoneType' object is not iterable` for a body of `null`). This walks
 the body along the message's descriptor first, so a client reads which field is wrong
-and what it should be. Values follow the proto3 JSON mapping: null means "not set",
-64-bit and smaller integers may also come as decimal strings.
+and what it should be. Values follow the proto3 JSON mapping (integers may also come as
+decimal strings), but null is refused: that mapping reads it as "not set", i.e. zero or
+empty, and a client that sends `"quantity": null` did not mean zero. Leaving a field out
+is the one way to not set it, as the OpenAPI document says.
 """
 
 from __future__ import annotations
@@ -44,8 +46,6 @@ def _message_problem(value: dict[str, object], message: Descriptor, path: str) -
         where = f"{path}.{key}" if path else key
         if field is None:
             return f'{path or message.name} has no field named "{key}"'
-        if item is None:  # null leaves the field unset
-            continue
         problem = _field_problem(item, field, where)
         if problem is not None:
             return problem
@@ -53,6 +53,8 @@ def _message_problem(value: dict[str, object], message: Descriptor, path: str) -
 
 
 def _field_problem(value: object, field: FieldDescriptor, path: str) -> str | None:
+    if value is None:
+        return _null(path)
     if field.message_type is not None and field.message_type.GetOptions().map_entry:
         # Keys and values are left to protobuf's parser: no request of ours has a map.
         return None if isinstance(value, dict) else f"{path}: must be an object, not {_kind(value)}"
@@ -61,7 +63,7 @@ def _field_problem(value: object, field: FieldDescriptor, path: str) -> str | No
             return f"{path}: must be an array, not {_kind(value)}"
         for i, item in enumerate(value):
             where = f"{path}[{i}]"
-            problem = f"{where}: must not be null" if item is None else _single_problem(item, field, where)
+            problem = _null(where) if item is None else _single_problem(item, field, where)
             if problem is not None:
                 return problem
         return None
@@ -115,6 +117,10 @@ def _enum_problem(value: object, enum: EnumDescriptor, path: str) -> str | None:
     if isinstance(value, int) and not isinstance(value, bool):
         return _integer_problem(value, INTEGER_RANGES[FieldDescriptor.TYPE_INT32], path)
     return f"{path}: must be one of {', '.join(enum.values_by_name)}"
+
+
+def _null(path: str) -> str:
+    return f"{path}: must not be null; leave the field out to not set it"
 
 
 def _kind(value: object) -> str:
