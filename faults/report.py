@@ -56,6 +56,19 @@ def table(results: Sequence[PhaseResult]) -> str:
     return "\n".join(lines)
 
 
+def recovery_matrix(results: Sequence[PhaseResult]) -> str:
+    """Seconds until each component worked again, per fault ("-": not within the deadline)."""
+    names = list(dict.fromkeys(name for r in results for name in r.recovered))
+    width = max([len("fault"), *(len(r.fault) for r in results)])
+    header = f"{'fault':<{width}}" + "".join(f"  {name[:10]:>10}" for name in names)
+    rows = [
+        f"{r.fault:<{width}}"
+        + "".join(f"  {seconds(r.recovered[n].working) if n in r.recovered else '':>10}" for n in names)
+        for r in results
+    ]
+    return "\n".join([header, *rows])
+
+
 def details(results: Sequence[PhaseResult]) -> str:
     """Each phase's violations grouped by check, with a few of their subjects."""
     lines: list[str] = []

@@ -11,7 +11,7 @@ from devstack.probes import wait_until_ready
 from faults.catalog import Fault, catalog
 from faults.model import RunIds
 from faults.recovery import readiness_probes
-from faults.report import PhaseResult, details, seconds, table, totals
+from faults.report import PhaseResult, details, recovery_matrix, seconds, table, totals
 from faults.suite import Suite
 from orderflow_platform.settings import load_settings
 
@@ -31,7 +31,10 @@ class Report:
 
     def text(self) -> str:
         found = details(self.results) or "no violation"
-        return f"{table(self.results)}\n\n{found}\n\n{self.totals}\n{self.seconds:.0f} s in all"
+        return (
+            f"{table(self.results)}\n\n{found}\n\nseconds until working again:\n"
+            f"{recovery_matrix(self.results)}\n\n{self.totals}\n{self.seconds:.0f} s in all"
+        )
 
 
 def run_ids() -> RunIds:

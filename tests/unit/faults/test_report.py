@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from faults.model import Violation
 from faults.recovery import Recovered
-from faults.report import PhaseResult, details, table
+from faults.report import PhaseResult, details, recovery_matrix, table
 
 RECOVERED = {"order_svc": Recovered(0.1, 4.25), "projector": Recovered(0.1, 1.0)}
 
@@ -34,3 +34,14 @@ def test_details_group_violations_by_check_with_a_few_examples() -> None:
     assert details([PhaseResult("kill", found)]) == (
         "kill: 5 x no mail: o0 confirmed; o1 confirmed; o2 confirmed (+2 more)"
     )
+
+
+def test_recovery_per_component_and_fault() -> None:
+    matrix = recovery_matrix(
+        [PhaseResult("kill", [], RECOVERED), PhaseResult("stop", [], {"projector": Recovered(1, None)})]
+    )
+    assert matrix.splitlines() == [
+        "fault   order_svc   projector",
+        "kill          4.2         1.0",
+        "stop                        -",
+    ]
