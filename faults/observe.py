@@ -11,7 +11,7 @@ from typing import Any
 
 import httpx
 import psycopg
-from confluent_kafka import KafkaError, Message, TopicPartition
+from confluent_kafka import KafkaError, KafkaException, Message, TopicPartition
 from confluent_kafka.schema_registry.error import SchemaRegistryError
 from confluent_kafka.serialization import SerializationError
 from google.protobuf.message import DecodeError
@@ -26,9 +26,11 @@ from mail_catcher.mailbox import RECEIPTS, file_name
 from orderflow_platform.kafka import clients
 from orderflow_platform.kafka.serde import ProtobufCodec
 from orderflow_platform.settings import KafkaSettings, Settings
+from tests.integration.helpers import eventually
 
 MAILBOX = VAR / "mail"
 SWEEP_SECONDS = 20.0
+START_SECONDS = 60.0
 MAIL_KINDS = ("confirmed", "out_of_stock")
 # The registry's answers about the record rather than about itself (not 408 or 429).
 NEVER_DECODABLE = frozenset({400, 404, 422})
@@ -45,16 +47,20 @@ class TopicTail:
 
     def __init__(self, settings: KafkaSettings, topics: Sequence[str], group: str) -> None:
         self._settings, self._group = settings, group
-        reader = clients.consumer(settings, group)
+        self._next = eventually(lambda: self._ends(topics), START_SECONDS, every=1.0)
+        self._read = dict(self._next)
+
+    def _ends(self, topics: Sequence[str]) -> dict[tuple[str, int], int] | None:
+        """Each partition's current end; None while the broker cannot say (it may be restarting)."""
+        reader = clients.consumer(self._settings, self._group)
         try:
             metadata = reader.list_topics(timeout=10).topics
             partitions = [TopicPartition(t, p) for t in topics for p in metadata[t].partitions]
-            self._next = {
-                (tp.topic, tp.partition): reader.get_watermark_offsets(tp, 10)[1] for tp in partitions
-            }
+            return {(tp.topic, tp.partition): reader.get_watermark_offsets(tp, 10)[1] for tp in partitions}
+        except KafkaException:
+            return None
         finally:
             reader.close()
-        self._read = dict(self._next)
 
     def sweep(self) -> list[Message]:
         """Every committed record since the last advance; Unobservable when the end is not reached."""

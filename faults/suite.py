@@ -22,7 +22,7 @@ from tests.integration.helpers import eventually
 
 STEADY_SECONDS = 4.0
 RECOVERY_SECONDS = 90.0
-QUIESCE_SECONDS = 60.0
+QUIESCE_SECONDS = 90.0
 # No fault starts after this, so the whole suite stays within 20 minutes however broken the stack is.
 BUDGET_SECONDS = 900.0
 SEED_QUANTITY = 30
