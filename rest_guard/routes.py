@@ -46,12 +46,9 @@ def check(routes: list[Route], verb: str, path: str, body: bytes) -> str | None:
     if route is None:
         return None
     try:
-        parsed = json.loads(body or b"{}")
-    except RecursionError:
-        # Python's JSON parser recurses per nesting level; no request message nests this deep.
-        return "the body is nested too deeply to be a request"
+        parsed = _json_value(body or b"{}")
     except ValueError as error:
-        return f"the body is not JSON: {error}"
+        return str(error)
     problem = body_problem(parsed, route.message)
     if problem is not None:
         return problem
@@ -61,3 +58,21 @@ def check(routes: list[Route], verb: str, path: str, body: bytes) -> str | None:
         # The shape check above names what it finds; protobuf's words would be Python's.
         return f"the body is not a {route.message.name} in JSON"
     return None
+
+
+def _json_value(body: bytes) -> object:
+    """The body's JSON value, or ValueError saying to a client why there is none."""
+    try:
+        return json.loads(body.decode(), parse_constant=_not_json)
+    except UnicodeDecodeError:
+        raise ValueError("the body is not JSON: it is not UTF-8 text") from None
+    except RecursionError:
+        # Python's JSON parser recurses per nesting level; no request message nests this deep.
+        raise ValueError("the body is nested too deeply to be a request") from None
+    except ValueError as error:
+        raise ValueError(f"the body is not JSON: {error}") from None
+
+
+def _not_json(constant: str) -> object:
+    """Python's parser takes NaN and Infinity; JSON has no such values."""
+    raise ValueError(f"{constant} is not a JSON value")

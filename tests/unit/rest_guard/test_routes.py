@@ -48,6 +48,8 @@ def test_unknown_fields_and_wrong_shapes_are_named(body: bytes, named: str) -> N
         (b"[" * 5000 + b"]" * 5000, "the body is nested too deeply to be a request"),
         (b'{"total_cents": null}', "total_cents: must not be null; leave the field out"),
         (b'{"items": [null]}', "items[0]: must not be null"),
+        (b'{"total_cents": NaN}', "the body is not JSON: NaN is not a JSON value"),
+        (b'{"user_id": "\xff"}', "the body is not JSON: it is not UTF-8 text"),
     ],
 )
 def test_wrong_shapes_are_told_in_the_requests_terms(body: bytes, problem: str) -> None:
