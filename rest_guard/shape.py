@@ -30,6 +30,13 @@ INTEGER_RANGES = {
     FieldDescriptor.TYPE_FIXED64: (0, 2**64 - 1),
 }
 FLOAT_WORDS = ("NaN", "Infinity", "-Infinity")
+# Well-known types whose JSON is not an object of their fields (a string, a number, any
+# value); protobuf's parser checks them.
+WRAPPED = ("Double", "Float", "Int64", "UInt64", "Int32", "UInt32", "Bool", "String", "Bytes")
+SPECIAL = ("Any", "Timestamp", "Duration", "FieldMask", "Struct", "Value", "ListValue")
+OWN_JSON_FORMS = frozenset(
+    {f"google.protobuf.{name}" for name in SPECIAL} | {f"google.protobuf.{kind}Value" for kind in WRAPPED}
+)
 
 
 def body_problem(body: object, message: Descriptor) -> str | None:
@@ -73,8 +80,8 @@ def _field_problem(value: object, field: FieldDescriptor, path: str) -> str | No
 def _single_problem(value: object, field: FieldDescriptor, path: str) -> str | None:
     if field.message_type is None:
         return _scalar_problem(value, field, path)
-    if field.message_type.full_name.startswith("google.protobuf."):
-        return None  # well-known types have JSON forms of their own; protobuf checks them
+    if field.message_type.full_name in OWN_JSON_FORMS:
+        return None
     if not isinstance(value, dict):
         return f"{path}: must be an object ({field.message_type.name}), not {_kind(value)}"
     return _message_problem(value, field.message_type, path)
