@@ -24,8 +24,9 @@ async def main() -> None:
     order_log = bootstrap.order_log(settings)
     address = os.environ.get("ORDER_SVC_ADDRESS", "0.0.0.0:50051")
     try:
-        async with bootstrap.ledger_pool(settings) as pool:
-            servicer = OrderServicer(order_log, bootstrap.request_ledger(pool), bootstrap.order_queries(pool))
+        async with bootstrap.ledger_pool(settings) as pool, bootstrap.instance_lock(settings) as instance:
+            ledger = bootstrap.request_ledger(pool, instance)
+            servicer = OrderServicer(order_log, ledger, bootstrap.order_queries(pool))
             await grpc_server.serve(
                 lambda server: order_service_pb2_grpc.add_OrderServiceServicer_to_server(servicer, server),
                 [SERVICE],

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+from confluent_kafka import Consumer
 from orderflow.order.v1.events_pb2 import OrderCreated
 from psycopg_pool import AsyncConnectionPool
 
 from order_svc.adapters.kafka_log import KafkaOrderLog
-from order_svc.adapters.postgres_ledger import PostgresRequestLedger
+from order_svc.adapters.postgres_ledger import InstanceLock, PostgresRequestLedger
 from order_svc.adapters.postgres_orders import PostgresOrderQueries
 from orderflow_platform.kafka import clients
 from orderflow_platform.kafka.serde import ProtobufCodec
@@ -18,7 +19,18 @@ def order_log(settings: Settings) -> KafkaOrderLog:
     codec = ProtobufCodec(registry, OrderCreated, auto_register=settings.registry.auto_register_schemas)
     # murmur2 puts a user's orders on the same partition a Java client would choose.
     producer = clients.producer(settings.kafka, partitioner="murmur2_random")
-    return KafkaOrderLog(producer, codec)
+
+    def searcher() -> Consumer:
+        # Never joins the group or commits: it only reads a partition it assigns itself. The
+        # broker holds a fetch at the partition's end for fetch.wait.max.ms (500 by default)
+        # before the end is known: a search waits on that once.
+        return clients.consumer(
+            settings.kafka,
+            "order_svc-log-search",
+            **{"enable.partition.eof": True, "fetch.wait.max.ms": 10},
+        )
+
+    return KafkaOrderLog(producer, codec, searcher, settings.kafka.request_timeout_ms / 1000)
 
 
 def ledger_pool(settings: Settings) -> AsyncConnectionPool:
@@ -26,8 +38,13 @@ def ledger_pool(settings: Settings) -> AsyncConnectionPool:
     return AsyncConnectionPool(settings.postgres.dsn, min_size=1, max_size=10, timeout=5.0, open=False)
 
 
-def request_ledger(pool: AsyncConnectionPool) -> PostgresRequestLedger:
-    return PostgresRequestLedger(pool)
+def instance_lock(settings: Settings) -> InstanceLock:
+    """Entered by the caller (`async with`) for the life of the instance."""
+    return InstanceLock(settings.postgres.dsn)
+
+
+def request_ledger(pool: AsyncConnectionPool, instance: InstanceLock) -> PostgresRequestLedger:
+    return PostgresRequestLedger(pool, instance)
 
 
 def order_queries(pool: AsyncConnectionPool) -> PostgresOrderQueries:

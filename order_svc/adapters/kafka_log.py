@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import Callable
+from datetime import datetime
+
 import httpx
-from confluent_kafka import Producer
+from confluent_kafka import Consumer, KafkaException, Message, Producer
 from confluent_kafka.schema_registry.error import SchemaRegistryError
 from confluent_kafka.serialization import SerializationError
 from google.protobuf.timestamp_pb2 import Timestamp
@@ -14,9 +18,12 @@ from order_svc.domain.model import Order
 from order_svc.domain.ports import LogUnavailable
 from orderflow_platform.kafka.clients import trace_headers
 from orderflow_platform.kafka.delivery import AcknowledgedProducer, DeliveryFailed
+from orderflow_platform.kafka.log_search import find_since
 from orderflow_platform.kafka.serde import ProtobufCodec
 
 TOPIC = "orders.created"
+# Lets the log be searched for an order without the registry (see KafkaOrderLog.holds).
+ORDER_ID_HEADER = "order_id"
 PUBLISHED = Counter("orderflow_order_events_published_total", "OrderCreated events acknowledged by Kafka")
 PUBLISH_FAILURES = Counter("orderflow_order_events_failed_total", "OrderCreated events Kafka did not take")
 
@@ -38,20 +45,65 @@ def to_event(order: Order) -> OrderCreated:
 
 
 class KafkaOrderLog:
-    """Appends through an idempotent acks=all producer; returns once the broker has it."""
+    """Appends through an idempotent acks=all producer; returns once the broker has it.
 
-    def __init__(self, producer: Producer, codec: ProtobufCodec[OrderCreated]) -> None:
+    Searches with a fresh read_committed consumer from `searcher` each time: searches are
+    rare (only after an attempt without a known outcome) and may run side by side.
+    """
+
+    def __init__(
+        self,
+        producer: Producer,
+        codec: ProtobufCodec[OrderCreated],
+        searcher: Callable[[], Consumer],
+        search_timeout: float,
+    ) -> None:
         self._producer = AcknowledgedProducer(producer, "order-log")
         self._codec = codec
+        self._searcher = searcher
+        self._search_timeout = search_timeout
 
     async def append(self, order: Order, trace_id: str | None) -> None:
+        headers = [*trace_headers(trace_id), (ORDER_ID_HEADER, order.order_id.encode())]
         try:
             value = self._codec.encode(TOPIC, to_event(order))
-            await self._producer.send(TOPIC, order.user_id.encode(), value, trace_headers(trace_id))
+            await self._producer.send(TOPIC, order.user_id.encode(), value, headers)
         except (DeliveryFailed, SerializationError, SchemaRegistryError, httpx.HTTPError) as error:
             PUBLISH_FAILURES.inc()
             raise LogUnavailable(str(error)) from error
         PUBLISHED.inc()
+
+    async def holds(self, order: Order, since: datetime) -> bool:
+        """Reads the user's partition of orders.created from `since` to its end."""
+        try:
+            return await asyncio.to_thread(self._search, order, since)
+        except (KafkaException, TimeoutError, SchemaRegistryError, httpx.HTTPError) as error:
+            raise LogUnavailable(f"searching {TOPIC}: {error}") from error
+
+    def _search(self, order: Order, since: datetime) -> bool:
+        def is_this_order(message: Message) -> bool:
+            headers = dict(message.headers() or [])
+            if ORDER_ID_HEADER in headers:
+                return headers[ORDER_ID_HEADER] == order.order_id.encode()
+            value = message.value()
+            try:
+                # Written before order ids travelled in a header.
+                return value is not None and self._codec.decode(TOPIC, value).order_id == order.order_id
+            except SerializationError:
+                return False  # never decodable, so not an event of this service
+
+        consumer = self._searcher()
+        try:
+            return find_since(
+                consumer,
+                TOPIC,
+                order.user_id.encode(),
+                since,
+                matches=is_this_order,
+                timeout=self._search_timeout,
+            )
+        finally:
+            consumer.close()
 
     def close(self, timeout: float = 10.0) -> int:
         """Flushes what is in flight; returns how many events were not delivered."""

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import uuid
 from collections.abc import Iterator
+from contextlib import AsyncExitStack
 from typing import Any
 
 import grpc
@@ -49,6 +50,7 @@ class Harness:
 
     def __init__(self, settings: Settings, runner: asyncio.Runner) -> None:
         self.settings, self.runner = settings, runner
+        self.resources = AsyncExitStack()
         self.codec = ProtobufCodec(clients.registry_client(settings.registry), OrderCreated)
         self.consumer = clients.consumer(settings.kafka, group_id=f"test-{uuid.uuid4().hex}")
         partitions = self.consumer.list_topics(TOPIC, timeout=10).topics[TOPIC].partitions
@@ -62,8 +64,11 @@ class Harness:
         self.order_log = bootstrap.order_log(self.settings)
         self.pool = bootstrap.ledger_pool(self.settings)
         await self.pool.open()
+        self.instance = await self.resources.enter_async_context(bootstrap.instance_lock(self.settings))
         servicer = OrderServicer(
-            self.order_log, bootstrap.request_ledger(self.pool), bootstrap.order_queries(self.pool)
+            self.order_log,
+            bootstrap.request_ledger(self.pool, self.instance),
+            bootstrap.order_queries(self.pool),
         )
         self.server = await grpc_server.start(
             lambda server: pb_grpc.add_OrderServiceServicer_to_server(servicer, server),
@@ -76,6 +81,7 @@ class Harness:
     async def _stop(self) -> None:
         await self.channel.close()
         await self.server.drain(1)
+        await self.resources.aclose()
         await self.pool.close()
         self.order_log.close()
 
