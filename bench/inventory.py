@@ -78,7 +78,7 @@ def rebuild(settings: Settings, skus: int) -> None:
     inventory.close()
     processor = InventoryProcessor(settings.kafka, Codecs(clients.registry_client(settings.registry), True))
     started = time.perf_counter()
-    processor.rebuild([TopicPartition(t, p) for t in (ORDERS, COMMANDS) for p in PARTITIONS])
+    processor.load([TopicPartition(t, p) for t in (ORDERS, COMMANDS) for p in PARTITIONS])()
     elapsed = time.perf_counter() - started
     state = processor.state
     print(

@@ -19,8 +19,9 @@ from orderflow.inventory.v1.events_pb2 import StockLevel
 
 from inventory_svc.adapters.events import STOCK
 from inventory_svc.domain.stock import Stock
+from orderflow_platform.backoff import Backoff
 from orderflow_platform.kafka import clients
-from orderflow_platform.kafka.serde import ProtobufCodec
+from orderflow_platform.kafka.serde import ProtobufCodec, RegistryUnavailable
 from orderflow_platform.logs import get_logger
 from orderflow_platform.settings import KafkaSettings
 
@@ -71,13 +72,25 @@ class StockChanges:
                 value = None if message is None or message.error() is not None else message.value()
                 if message is None or value is None:
                     continue
-                try:
-                    level = self._codec.decode(STOCK, value)
-                except SerializationError as error:
-                    log.warning("undecodable stock record", offset=message.offset(), error=str(error))
+                level = self._decoded(value, int(message.offset() or 0))
+                if level is None:
                     continue
                 self._by_cause[level.cause_id] = Stock(level.sku, level.on_hand, level.reserved)
                 if len(self._by_cause) > REMEMBERED:
                     self._by_cause.popitem(last=False)
         finally:
             consumer.close()
+
+    def _decoded(self, value: bytes, offset: int) -> StockLevel | None:
+        """The record's StockLevel, None for one that never decodes; waits out a registry outage."""
+        backoff = Backoff()
+        while not self._stopping.is_set():
+            try:
+                return self._codec.decode(STOCK, value)
+            except SerializationError as error:
+                log.warning("undecodable stock record", offset=offset, error=str(error))
+                return None
+            except RegistryUnavailable as error:
+                log.warning("schema registry unavailable", offset=offset, error=str(error))
+                backoff.wait(self._stopping)
+        return None

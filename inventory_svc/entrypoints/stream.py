@@ -8,7 +8,7 @@ batch's offsets are committed in one transaction by the shared TransactionalLoop
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Iterator, Sequence
 from datetime import UTC, datetime
 from typing import TypeVar
 
@@ -35,6 +35,7 @@ from inventory_svc.domain.saga import Confirmed, Rejected
 from inventory_svc.handlers import InventoryState
 from orderflow_platform.kafka.serde import ProtobufCodec
 from orderflow_platform.kafka.transactional import OutRecord, PoisonMessage, read_to_end
+from orderflow_platform.logs import get_logger
 from orderflow_platform.settings import KafkaSettings
 
 SETTLED = Counter("orderflow_inventory_orders_settled_total", "Orders settled", ["outcome"])
@@ -43,6 +44,7 @@ SETTLE_SECONDS = Histogram(
     "From OrderCreated to its outcome",
     buckets=(0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10),
 )
+log = get_logger(__name__)
 M = TypeVar("M", bound=ProtoMessage)
 INPUTS = (events.ORDERS, events.COMMANDS, events.LINE_RESULTS)
 
@@ -77,38 +79,96 @@ class Codecs:
 
 
 class InventoryProcessor:
+    """Keeps state per partition number: the stock of the SKUs of inventory.commands N and
+    the sagas of the orders of orders.created N (and inventory.line-results N, its replies).
+    A partition's state is read when it is assigned and dropped when it is revoked, so a
+    rebalance costs only the partitions that moved."""
+
     def __init__(self, kafka: KafkaSettings, codecs: Codecs) -> None:
         self._kafka, self._codecs = kafka, codecs
-        self.state = InventoryState()
+        self._stock: dict[int, InventoryState] = {}
+        self._sagas: dict[int, InventoryState] = {}
+        # Per saga partition, which of its two input topics this member holds.
+        self._saga_topics: dict[int, set[str]] = {}
 
-    def rebuild(self, assignment: Sequence[TopicPartition]) -> None:
+    @property
+    def state(self) -> InventoryState:
+        """Everything this member holds, as one state (for inspection)."""
+        merged = InventoryState()
+        for owned in self._stock.values():
+            merged.stock.update(owned.stock)
+        for coordinated in self._sagas.values():
+            merged.sagas.update(coordinated.sagas)
+        return merged
+
+    def load(self, partitions: Sequence[TopicPartition]) -> Callable[[], None]:
+        stock = {
+            tp.partition: self._read_stock(tp.partition) for tp in partitions if tp.topic == events.COMMANDS
+        }
+        coordinated = {tp.partition for tp in partitions if tp.topic != events.COMMANDS}
+        sagas = {p: self._read_sagas(p) for p in coordinated if p not in self._saga_topics}
+
+        def install() -> None:
+            self._stock.update(stock)
+            for partition, state in sagas.items():
+                # A saga partition held through its other topic keeps its live state.
+                self._sagas.setdefault(partition, state)
+            for tp in partitions:
+                if tp.topic != events.COMMANDS:
+                    self._saga_topics.setdefault(tp.partition, set()).add(tp.topic)
+
+        return install
+
+    def revoked(self, partitions: Sequence[TopicPartition]) -> None:
+        for tp in partitions:
+            if tp.topic == events.COMMANDS:
+                self._stock.pop(tp.partition, None)
+                continue
+            held = self._saga_topics.get(tp.partition, set())
+            held.discard(tp.topic)
+            if not held:
+                self._saga_topics.pop(tp.partition, None)
+                self._sagas.pop(tp.partition, None)
+
+    def _read_stock(self, partition: int) -> InventoryState:
         state = InventoryState()
-        sku_partitions = {tp.partition for tp in assignment if tp.topic == events.COMMANDS}
-        order_partitions = {tp.partition for tp in assignment if tp.topic == events.ORDERS}
-        for message in read_to_end(self._kafka, events.STOCK, sku_partitions):
-            level = self._decoded(message, inv.StockLevel)
+        for level in self._changelog(events.STOCK, partition, inv.StockLevel):
             state.stock[level.sku] = events.stock(level)
-        for message in read_to_end(self._kafka, events.PROGRESS, order_partitions):
-            progress = self._decoded(message, inv.OrderProgress)
-            state.sagas[progress.order_id] = events.saga(progress)
-        self.state = state
+        return state
 
-    def _decoded(self, message: Message, kind: type[M]) -> M:
-        decoded = self._codecs.decode(message)
-        assert isinstance(decoded, kind)
-        return decoded
+    def _read_sagas(self, partition: int) -> InventoryState:
+        state = InventoryState()
+        for progress in self._changelog(events.PROGRESS, partition, inv.OrderProgress):
+            state.sagas[progress.order_id] = events.saga(progress)
+        return state
+
+    def _changelog(self, topic: str, partition: int, kind: type[M]) -> Iterator[M]:
+        for message in read_to_end(self._kafka, topic, {partition}):
+            try:
+                decoded = self._codecs.decode(message)
+            except PoisonMessage as poison:
+                # Not written by this service (its own records always decode): someone
+                # else's bad record, which never was part of the state.
+                log.warning(
+                    "changelog record skipped", topic=topic, offset=message.offset(), reason=str(poison)
+                )
+                continue
+            if isinstance(decoded, kind):
+                yield decoded
 
     def process(self, message: Message) -> list[OutRecord]:
         decoded = self._codecs.decode(message)
         partition = int(message.partition() or 0)
         try:
             if isinstance(decoded, OrderCreated):
-                outputs = handlers.place_order(events.placed_order(decoded), partition, self.state)
+                state = self._sagas[partition]
+                outputs = handlers.place_order(events.placed_order(decoded), partition, state)
             elif isinstance(decoded, inv.StockCommand):
-                outputs = handlers.apply_command(events.stock_command(decoded), self.state)
+                outputs = handlers.apply_command(events.stock_command(decoded), self._stock[partition])
             else:
                 assert isinstance(decoded, inv.LineResult)
-                outputs = handlers.settle_line(events.line_result(decoded), partition, self.state)
+                state = self._sagas[partition]
+                outputs = handlers.settle_line(events.line_result(decoded), partition, state)
         except events.InvalidEvent as invalid:
             raise PoisonMessage(str(invalid)) from invalid
         return [self._record(output) for output in outputs]

@@ -12,7 +12,11 @@ the batch is rolled back and the consumer rewinds to the stored offsets.
 
 Bad input never stops the stream: a record the handler cannot decode, or one whose values
 Postgres refuses (the batch is then split in halves until it is alone), goes to
-`<topic>.dlq` with the reason in its headers, and the offsets move past it.
+`<topic>.dlq` with the reason in its headers, and the offsets move past it. It is parked
+once: the DLQ write and the offsets cannot share a transaction, so on assignment the loop
+reads which of the partitions' records past the stored offsets it has parked already (a
+crash between the two) and does not park those again. A registry that cannot be reached
+is not bad input: the batch is dropped unwritten and read again after a backoff.
 """
 
 from __future__ import annotations
@@ -24,8 +28,10 @@ import psycopg
 from confluent_kafka import Consumer, KafkaError, Message, Producer, TopicPartition
 from prometheus_client import Counter, Histogram
 
+from orderflow_platform.backoff import Backoff
 from orderflow_platform.kafka import clients
-from orderflow_platform.kafka.transactional import DEAD_LETTERS, PoisonMessage, dead_letter
+from orderflow_platform.kafka.serde import RegistryUnavailable
+from orderflow_platform.kafka.transactional import DEAD_LETTERS, PoisonMessage, dead_letter, read_to_end
 from orderflow_platform.logs import get_logger
 from orderflow_platform.settings import KafkaSettings
 from orderflow_platform.shutdown import Shutdown
@@ -53,6 +59,8 @@ DLQ_FLUSH_SECONDS = 10.0
 
 T = TypeVar("T")
 Position = tuple[str, int]
+# A record by where it is: topic, partition, offset.
+Origin = tuple[str, int, int]
 
 
 class BatchHandler(Protocol[T]):
@@ -112,6 +120,10 @@ class CheckpointedLoop(Generic[T]):
         self._conn = psycopg.connect(dsn, autocommit=True)
         # Per assigned partition, the offset this process last stored (or found on assignment).
         self._known: dict[Position, int] = {}
+        # Records past the stored offsets that this consumer has parked already.
+        self._parked: set[Origin] = set()
+        self._shutdown = Shutdown()
+        self._backoff = Backoff()
         self._dlq: Producer = clients.producer(settings)
         self._consumer: Consumer = clients.consumer(
             settings,
@@ -121,6 +133,7 @@ class CheckpointedLoop(Generic[T]):
         )
 
     def run(self, shutdown: Shutdown) -> None:
+        self._shutdown = shutdown
         self._consumer.subscribe(
             self._topics, on_assign=self._assigned, on_revoke=self._revoked, on_lost=self._revoked
         )
@@ -136,6 +149,7 @@ class CheckpointedLoop(Generic[T]):
 
     def _process(self, messages: list[Message]) -> None:
         decoded: list[tuple[Message, T]] = []
+        poison: list[tuple[Message, str]] = []
         next_offsets: dict[Position, int] = {}
         for message in messages:
             error = message.error()
@@ -149,16 +163,47 @@ class CheckpointedLoop(Generic[T]):
             next_offsets[position] = int(message.offset() or 0) + 1
             try:
                 decoded.append((message, self._handler.decode(message)))
-            except PoisonMessage as poison:
-                self._park(message, str(poison))
+            except PoisonMessage as bad:
+                poison.append((message, str(bad)))
+            except RegistryUnavailable as unavailable:
+                log.warning("schema registry unavailable; reading the batch again", error=str(unavailable))
+                self._backoff.wait(self._shutdown)
+                self._rewind()
+                return
+        self._backoff.reset()
+        for message, reason in poison:
+            self._park(message, reason)
         if next_offsets:
             self._commit(decoded, next_offsets)
 
     def _park(self, message: Message, reason: str) -> None:
+        origin = (str(message.topic()), int(message.partition() or 0), int(message.offset() or 0))
+        if origin in self._parked:
+            log.info("already parked", topic=origin[0], partition=origin[1], offset=origin[2])
+            return
         record = dead_letter(message, reason, self._name)
         self._dlq.produce(record.topic, record.value, record.key, headers=record.headers)
+        self._parked.add(origin)
         DEAD_LETTERS.labels(message.topic()).inc()
         log.warning("dead-lettered", topic=message.topic(), offset=message.offset(), reason=reason)
+
+    def _already_parked(self, starts: list[TopicPartition]) -> set[Origin]:
+        """What this consumer parked of the partitions' records from their start offsets on."""
+        start_of = {(tp.topic, tp.partition): tp.offset for tp in starts}
+        parked: set[Origin] = set()
+        for topic in {tp.topic for tp in starts}:
+            dlq = f"{topic}.dlq"
+            partitions = self._consumer.list_topics(dlq, timeout=10).topics[dlq].partitions
+            for record in read_to_end(self._settings, dlq, set(partitions)):
+                headers = dict(clients.header_pairs(record.headers()))
+                if headers.get("dlq_consumer") != self._name.encode():
+                    continue
+                origin = (topic, int(headers["dlq_partition"]), int(headers["dlq_offset"]))
+                start = start_of.get(origin[:2])
+                # FROM_BEGINNING (negative): every record of the partition is still to come.
+                if start is not None and origin[2] >= max(start, 0):
+                    parked.add(origin)
+        return parked
 
     def _commit(self, decoded: list[tuple[Message, T]], next_offsets: dict[Position, int]) -> None:
         try:
@@ -233,7 +278,9 @@ class CheckpointedLoop(Generic[T]):
         return starts
 
     def _assigned(self, consumer: Consumer, partitions: list[TopicPartition]) -> None:
-        consumer.assign(self._start_offsets(partitions))
+        starts = self._start_offsets(partitions)
+        self._parked = self._already_parked(starts)
+        consumer.assign(starts)
         log.info("assigned", consumer=self._name, partitions=len(partitions))
 
     def _revoked(self, consumer: Consumer, partitions: list[TopicPartition]) -> None:

@@ -44,7 +44,11 @@ def producer(settings: KafkaSettings, *, transactional_id: str | None = None, **
 
 
 def consumer(settings: KafkaSettings, group_id: str, **overrides: Any) -> Consumer:
-    """A consumer that sees only committed transactions and commits offsets itself."""
+    """A consumer that sees only committed transactions and commits offsets itself.
+
+    With `group.protocol=consumer` (KIP-848) the broker computes the assignment and changes
+    it incrementally; with the classic protocol the client picks the assignor.
+    """
     config: dict[str, Any] = {
         "bootstrap.servers": settings.bootstrap_servers,
         "group.id": group_id,
@@ -52,8 +56,9 @@ def consumer(settings: KafkaSettings, group_id: str, **overrides: Any) -> Consum
         "enable.auto.commit": False,
         "enable.auto.offset.store": False,
         "auto.offset.reset": "earliest",
-        "partition.assignment.strategy": "cooperative-sticky",
     }
+    if overrides.get("group.protocol", "classic") == "classic":
+        config["partition.assignment.strategy"] = "cooperative-sticky"
     config.update(overrides)
     return Consumer(config)
 
@@ -62,9 +67,18 @@ def trace_headers(trace_id: str | None) -> list[tuple[str, HeaderValue]]:
     return [(TRACE_HEADER, trace_id.encode())] if trace_id else []
 
 
-def trace_id_from(headers: Headers) -> str | None:
+def header_pairs(headers: Headers) -> list[tuple[str, bytes]]:
+    """A record's headers as (name, bytes) pairs, whichever shape the client gave them in."""
     pairs = headers.items() if isinstance(headers, dict) else headers or []
-    for key, value in pairs:
-        if key == TRACE_HEADER and value is not None:
-            return value.decode() if isinstance(value, bytes) else value
+    return [
+        (key, value.encode() if isinstance(value, str) else value)
+        for key, value in pairs
+        if value is not None
+    ]
+
+
+def trace_id_from(headers: Headers) -> str | None:
+    for key, value in header_pairs(headers):
+        if key == TRACE_HEADER:
+            return value.decode()
     return None

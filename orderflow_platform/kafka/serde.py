@@ -2,14 +2,25 @@
 
 from __future__ import annotations
 
+import struct
 from typing import Generic, TypeVar
 
+import httpx
 from confluent_kafka.schema_registry import SchemaRegistryClient
+from confluent_kafka.schema_registry.error import SchemaRegistryError
 from confluent_kafka.schema_registry.protobuf import ProtobufDeserializer, ProtobufSerializer
-from confluent_kafka.serialization import MessageField, SerializationContext
-from google.protobuf.message import Message
+from confluent_kafka.serialization import MessageField, SerializationContext, SerializationError
+from google.protobuf.message import DecodeError, Message
 
 M = TypeVar("M", bound=Message)
+# The registry's answers that say something of the record, not of the registry: it has no
+# such schema (404), or the request for it is malformed (another 4xx but a rate limit).
+_NO_SUCH_SCHEMA = range(400, 500)
+_TRANSIENT_CLIENT_ERRORS = {408, 429}
+
+
+class RegistryUnavailable(Exception):
+    """The registry could not be asked; the record may well be good, so try it again later."""
 
 
 class ProtobufCodec(Generic[M]):
@@ -27,12 +38,40 @@ class ProtobufCodec(Generic[M]):
         self._deserializer = ProtobufDeserializer(message_type, {}, registry)
 
     def encode(self, topic: str, message: M) -> bytes:
-        data = self._serializer(message, SerializationContext(topic, MessageField.VALUE))
+        try:
+            data = self._serializer(message, SerializationContext(topic, MessageField.VALUE))
+        except (httpx.TransportError, SchemaRegistryError) as error:
+            if isinstance(error, SchemaRegistryError) and not _transient(error):
+                raise
+            raise RegistryUnavailable(str(error)) from error
         assert isinstance(data, bytes)
         return data
 
     def decode(self, topic: str, data: bytes) -> M:
-        """Raises SerializationError when the bytes are not this message in wire format."""
-        message = self._deserializer(data, SerializationContext(topic, MessageField.VALUE))
-        assert isinstance(message, self.message_type)
+        """The message, or SerializationError when these bytes can never be decoded.
+
+        Never decodable: no magic byte, a truncated header or payload, a schema id the
+        registry does not know, a message index the schema lacks. RegistryUnavailable
+        instead when the registry cannot answer: the same record may decode later.
+        """
+        try:
+            message = self._deserializer(data, SerializationContext(topic, MessageField.VALUE))
+        except SerializationError:
+            raise
+        except httpx.TransportError as error:
+            raise RegistryUnavailable(f"schema registry unreachable: {error}") from error
+        except SchemaRegistryError as error:
+            if _transient(error):
+                raise RegistryUnavailable(f"schema registry failed: {error}") from error
+            raise SerializationError(f"writer schema not available: {error}") from error
+        except (IndexError, KeyError, ValueError, TypeError, EOFError, struct.error, DecodeError) as error:
+            # The framing or the writer schema does not fit these bytes.
+            raise SerializationError(f"{type(error).__name__}: {error}") from error
+        if not isinstance(message, self.message_type):
+            raise SerializationError(f"not a {self.message_type.DESCRIPTOR.full_name}")
         return message
+
+
+def _transient(error: SchemaRegistryError) -> bool:
+    status = error.http_status_code
+    return status not in _NO_SUCH_SCHEMA or status in _TRANSIENT_CLIENT_ERRORS

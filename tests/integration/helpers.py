@@ -64,21 +64,46 @@ class DeadLetterQueue:
     def __init__(self, consumer: Consumer, topic: str) -> None:
         self.topic, self._consumer = f"{topic}.dlq", consumer
         partitions = consumer.list_topics(self.topic, timeout=10).topics[self.topic].partitions
-        ends = [TopicPartition(self.topic, p) for p in partitions]
-        consumer.assign(
-            [TopicPartition(self.topic, tp.partition, consumer.get_watermark_offsets(tp)[1]) for tp in ends]
-        )
+        self._starts = {
+            p: consumer.get_watermark_offsets(TopicPartition(self.topic, p))[1] for p in partitions
+        }
+        consumer.assign([TopicPartition(self.topic, p, offset) for p, offset in self._starts.items()])
+        self._seen: list[Message] = []
 
     def parked(self, key: bytes, by: str, deadline_seconds: float = 60.0) -> Message:
         """The record with this key that consumer group `by` parks (others may park it too)."""
         deadline = time.monotonic() + deadline_seconds
         while time.monotonic() < deadline:
-            message = self._consumer.poll(0.2)
-            if message is None or message.error() is not None or message.key() != key:
-                continue
-            if dict(message.headers() or []).get("dlq_consumer") == by.encode():
-                return message
+            if found := self._by(key, by):
+                return found[0]
+            self._poll()
         raise AssertionError(f"{by} parked nothing keyed {key!r} on {self.topic} in {deadline_seconds}s")
+
+    def count(self, key: bytes, by: str, deadline_seconds: float = 30.0) -> int:
+        """How many records keyed `key` group `by` has parked, read to the DLQ's current end."""
+        assignment = self._consumer.assignment()
+        ends = {tp.partition: self._consumer.get_watermark_offsets(tp)[1] for tp in assignment}
+        deadline = time.monotonic() + deadline_seconds
+        while any(self._next(tp) < ends[tp.partition] for tp in self._consumer.position(assignment)):
+            assert time.monotonic() < deadline, f"{self.topic} not read to its end in {deadline_seconds}s"
+            self._poll()
+        return len(self._by(key, by))
+
+    def _next(self, position: TopicPartition) -> int:
+        """The next offset to read; a partition nothing was read from yet is at its start."""
+        return position.offset if position.offset >= 0 else self._starts[position.partition]
+
+    def _poll(self) -> None:
+        message = self._consumer.poll(0.2)
+        if message is not None and message.error() is None:
+            self._seen.append(message)
+
+    def _by(self, key: bytes, by: str) -> list[Message]:
+        return [
+            m
+            for m in self._seen
+            if m.key() == key and dict(m.headers() or []).get("dlq_consumer") == by.encode()
+        ]
 
     def close(self) -> None:
         self._consumer.close()

@@ -32,9 +32,11 @@ class Events:
         }
         self._producer: Producer = clients.producer(settings.kafka, partitioner="murmur2_random")
 
+    def encode(self, topic: str, message: Message) -> bytes:
+        return self._codecs[type(message)].encode(topic, message)
+
     def send(self, topic: str, key: str, message: Message) -> None:
-        value = self._codecs[type(message)].encode(topic, message)
-        self._producer.produce(topic, value, key.encode())
+        self._producer.produce(topic, self.encode(topic, message), key.encode())
         self._producer.poll(0)
 
     def send_raw(self, topic: str, key: str, value: bytes) -> None:

@@ -9,21 +9,28 @@ from typing import Any
 
 import psycopg
 import pytest
-from confluent_kafka import Message
+from confluent_kafka import Message, TopicPartition
 from confluent_kafka.admin import AdminClient
 
 from orderflow_platform.kafka import clients
 from orderflow_platform.kafka.checkpointed import CheckpointedLoop, PoisonMessage
+from orderflow_platform.kafka.serde import RegistryUnavailable
+from orderflow_platform.kafka.transactional import OutRecord, dead_letter
 from orderflow_platform.settings import Settings
 from orderflow_platform.shutdown import Shutdown
-from tests.integration.helpers import create_topic, eventually
+from tests.integration.helpers import DeadLetterQueue, create_topic, eventually
 
 
 class Appender:
-    def __init__(self, table: str) -> None:
+    def __init__(self, table: str, registry_outages: int = 0) -> None:
         self._table = table
+        # How many decodes fail as if the schema registry were down, before it comes back.
+        self._outages = registry_outages
 
     def decode(self, message: Message) -> int:
+        if self._outages > 0:
+            self._outages -= 1
+            raise RegistryUnavailable("the registry is down")
         value = message.value() or b""
         if not value.isdigit():
             raise PoisonMessage("not a number")
@@ -49,10 +56,16 @@ def rows(settings: Settings, table: str) -> list[Any]:
         return [r[0] for r in conn.execute(f"SELECT n FROM {table} ORDER BY n")]
 
 
-def run_until(settings: Settings, table: str, topic: str, expected: list[int]) -> None:
+def run_until(
+    settings: Settings, table: str, topic: str, expected: list[int], handler: Appender | None = None
+) -> None:
     done = Shutdown()
     loop = CheckpointedLoop(
-        settings.kafka, settings.postgres.dsn, consumer_name=table, topics=[topic], handler=Appender(table)
+        settings.kafka,
+        settings.postgres.dsn,
+        consumer_name=table,
+        topics=[topic],
+        handler=handler or Appender(table),
     )
     runner = threading.Thread(target=loop.run, args=(done,))
     runner.start()
@@ -87,3 +100,59 @@ def test_each_record_is_written_once_across_restarts(settings: Settings, table: 
         assert dict(parked.headers() or [])["dlq_reason"] == b"not a number"
     finally:
         dlq.close()
+
+
+def numbered_topic(settings: Settings, unique: str, count: int, poison_at: int | None = None) -> str:
+    """A topic of `count` numbers keyed by themselves, with one poison record after `poison_at`."""
+    topic = f"test.checkpointed.{unique}"
+    admin: AdminClient = clients.admin_client(settings.kafka)
+    create_topic(admin, topic, partitions=1)
+    create_topic(admin, f"{topic}.dlq", partitions=1)
+    producer = clients.producer(settings.kafka)
+    for n in range(count):
+        producer.produce(topic, str(n).encode(), str(n).encode())
+        if n == poison_at:
+            producer.produce(topic, b"poison", b"p")
+    assert producer.flush(30) == 0
+    return topic
+
+
+def test_a_record_parked_by_a_run_that_died_before_its_checkpoint_is_not_parked_again(
+    settings: Settings, table: str, unique: str
+) -> None:
+    topic = numbered_topic(settings, unique, 10, poison_at=4)
+    # What a run that parked the poison (offset 5) and was killed before storing its
+    # offsets leaves behind: the DLQ record, and no checkpoint.
+    earlier = dead_letter_of(settings, topic, offset=5, consumer=table)
+    dlq = DeadLetterQueue(clients.consumer(settings.kafka, f"test-{unique}"), topic)
+    producer = clients.producer(settings.kafka)
+    producer.produce(earlier.topic, earlier.value, earlier.key, headers=earlier.headers)
+    assert producer.flush(30) == 0
+    try:
+        run_until(settings, table, topic, list(range(10)))
+        assert dlq.count(b"p", by=table) == 1
+    finally:
+        dlq.close()
+
+
+def test_a_registry_outage_holds_the_batch_back_and_parks_nothing(
+    settings: Settings, table: str, unique: str
+) -> None:
+    topic = numbered_topic(settings, unique, 50)
+    dlq = DeadLetterQueue(clients.consumer(settings.kafka, f"test-{unique}"), topic)
+    try:
+        run_until(settings, table, topic, list(range(50)), Appender(table, registry_outages=3))
+        assert all(dlq.count(str(n).encode(), by=table) == 0 for n in range(50))
+    finally:
+        dlq.close()
+
+
+def dead_letter_of(settings: Settings, topic: str, offset: int, consumer: str) -> OutRecord:
+    reader = clients.consumer(settings.kafka, f"test-reader-{consumer}")
+    try:
+        reader.assign([TopicPartition(topic, 0, offset)])
+        message = eventually(lambda: reader.poll(0.5))
+        assert message.offset() == offset and message.value() == b"poison"
+        return dead_letter(message, "not a number", consumer)
+    finally:
+        reader.close()

@@ -3,19 +3,24 @@
 from __future__ import annotations
 
 import random
+import uuid
 from collections.abc import Iterator
 
 import grpc
+import httpx
 import pytest
 from confluent_kafka import TopicPartition
+from orderflow.order.v1.events_pb2 import OrderCreated
 
 from devstack import control
 from inventory_svc.adapters.events import COMMANDS, ORDERS
 from inventory_svc.entrypoints.stream import Codecs, InventoryProcessor
 from orderflow_platform.kafka import clients
+from orderflow_platform.kafka.log_search import partition_for
 from orderflow_platform.settings import Settings
-from tests.integration.helpers import DeadLetterQueue
+from tests.integration.helpers import DeadLetterQueue, eventually
 from tests.integration.inventory_helpers import Inventory, expect_stock, kill_and_await_restart
+from tests.integration.poison import KINDS, poison
 
 
 @pytest.fixture
@@ -104,21 +109,27 @@ def test_set_stock_is_refused_below_what_is_reserved_and_names_bad_fields(
     assert unknown.value.code() == grpc.StatusCode.NOT_FOUND
 
 
-def test_an_undecodable_order_goes_to_the_dlq_and_processing_goes_on(
-    inventory: Inventory, settings: Settings, unique: str
+@pytest.mark.parametrize("kind", KINDS)
+def test_an_undecodable_order_is_parked_once_and_processing_goes_on(
+    inventory: Inventory, settings: Settings, unique: str, kind: str
 ) -> None:
     (sku,) = skus(unique, 1)
     inventory.set_stock(sku, 5)
     dlq = DeadLetterQueue(clients.consumer(settings.kafka, group_id=f"test-{unique}"), ORDERS)
     user = f"u-{unique}"
-    inventory.producer.produce(ORDERS, key=user.encode(), value=b"not protobuf")
+    valid = inventory.orders_codec.encode(ORDERS, OrderCreated(order_id=str(uuid.uuid4()), user_id=user))
+    bad = poison(kind, valid)
+    inventory.producer.produce(ORDERS, key=user.encode(), value=bad)
     after = inventory.place(user, (sku, 1))
     assert inventory.settle([after])[after].confirmed
     try:
         parked = dlq.parked(user.encode(), by="inventory-svc")
+        # The same user's later order is settled, so the transaction that parked it is
+        # committed: the DLQ holds it exactly once.
+        assert dlq.count(user.encode(), by="inventory-svc") == 1
     finally:
         dlq.close()
-    assert parked.key() == user.encode() and parked.value() == b"not protobuf"
+    assert parked.key() == user.encode() and parked.value() == bad
     headers = dict(parked.headers() or [])
     assert b"undecodable" in (headers["dlq_reason"] or b"")
     assert headers["dlq_topic"] == ORDERS.encode()
@@ -167,9 +178,72 @@ def test_a_rebuild_from_the_changelogs_gives_the_live_state(
     live = {sku: inventory.stock(sku) for sku in catalogue}
     processor = InventoryProcessor(settings.kafka, Codecs(clients.registry_client(settings.registry), True))
     partitions = range(6)
-    processor.rebuild([TopicPartition(t, p) for t in (ORDERS, COMMANDS) for p in partitions])
+    processor.load([TopicPartition(t, p) for t in (ORDERS, COMMANDS) for p in partitions])()
     rebuilt = {sku: processor.state.stock_of(sku) for sku in catalogue}
     assert {s: (v.on_hand, v.reserved) for s, v in rebuilt.items()} == {
         s: (v.on_hand, v.reserved) for s, v in live.items()
     }
     assert all(processor.state.sagas[o].settled for o in orders)
+
+
+def test_killing_a_replica_moves_only_its_partitions_and_the_others_keep_settling(
+    inventory: Inventory, settings: Settings, unique: str
+) -> None:
+    survivor, victim = "inventory_svc-1", "inventory_svc-2"
+    owned = eventually(lambda: orders_partitions(settings).get(f"inventory-svc-{survivor[-1]}"))
+    user, sku = key_in(f"u-{unique}", owned), key_in(f"T{unique.upper()}", owned)
+    inventory.set_stock(sku, 1000)
+    before = rebalance_figures(REPLICA_METRICS[survivor])
+    kill_and_await_restart(victim)
+
+    def victim_back() -> bool:
+        members = orders_partitions(settings)
+        return len(members) == 2 and all(len(held) == 3 for held in members.values())
+
+    # Until the dead member's session ends and its partitions move to its restarted self,
+    # orders on the survivor's partitions settle as they come, each within seconds.
+    while not victim_back():
+        order = inventory.place(user, (sku, 1))
+        assert inventory.settle([order], deadline_seconds=5)[order].confirmed
+    # The survivor gave nothing up and read no state again.
+    assert rebalance_figures(REPLICA_METRICS[survivor]) == before
+    # And the moved partitions work again.
+    moved_user = next(
+        u for u in (f"m-{unique}-{i}" for i in range(1000)) if partition_for(u.encode(), 6) not in owned
+    )
+    order = inventory.place(moved_user, (sku, 1))
+    assert inventory.settle([order])[order].confirmed
+
+
+REPLICA_METRICS = {
+    "inventory_svc-1": "http://127.0.0.1:9102/metrics",
+    "inventory_svc-2": "http://127.0.0.1:9105/metrics",
+}
+
+
+def key_in(prefix: str, partitions: set[int]) -> str:
+    """A key that murmur2 puts in one of these partitions (of six)."""
+    return next(
+        key for key in (f"{prefix}-{i}" for i in range(1000)) if partition_for(key.encode(), 6) in partitions
+    )
+
+
+def orders_partitions(settings: Settings) -> dict[str, set[int]]:
+    """Per live member of the inventory group (by client id), its orders.created partitions."""
+    admin = clients.admin_client(settings.kafka)
+    group = admin.describe_consumer_groups(["inventory-svc"])["inventory-svc"].result(10)
+    return {
+        member.client_id: {tp.partition for tp in member.assignment.topic_partitions if tp.topic == ORDERS}
+        for member in group.members
+    }
+
+
+def rebalance_figures(metrics_url: str) -> dict[str, float]:
+    """A replica's partitions revoked and state rebuilds so far."""
+    figures = {"revoked": 0.0, "rebuilds": 0.0}
+    for line in httpx.get(metrics_url, timeout=5).text.splitlines():
+        if line.startswith("orderflow_partitions_rebalanced_total{") and 'change="revoked"' in line:
+            figures["revoked"] = float(line.rsplit(" ", 1)[1])
+        elif line.startswith("orderflow_state_rebuild_seconds_count{"):
+            figures["rebuilds"] = float(line.rsplit(" ", 1)[1])
+    return figures

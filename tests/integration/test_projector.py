@@ -17,11 +17,13 @@ import pytest
 from confluent_kafka import Consumer, TopicPartition
 from orderflow.order.v1 import order_service_pb2 as pb
 from orderflow.order.v1 import order_service_pb2_grpc as pb_grpc
+from orderflow.order.v1.events_pb2 import OrderCreated
 
 from devstack import control
 from orderflow_platform.kafka import clients
 from orderflow_platform.settings import Settings
-from tests.integration.helpers import eventually
+from tests.integration.helpers import DeadLetterQueue, eventually
+from tests.integration.poison import KINDS, poison
 from tests.integration.projector_helpers import Events, scalar, unique_minute
 
 ORDER_SVC = "127.0.0.1:50051"
@@ -93,6 +95,24 @@ def test_records_it_cannot_use_are_parked_on_the_dlq_and_projection_goes_on(
         eventually(lambda: parked.reasons(user))
         eventually(lambda: any("refused by postgres" in r for r in parked.reasons(f"{user}\x00")))
         assert scalar(settings, "SELECT 1 FROM orders WHERE order_id = %s", unstorable) is None
+    finally:
+        dlq.close()
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_a_record_that_can_never_be_decoded_is_parked_once_and_projection_goes_on(
+    events: Events, settings: Settings, unique: str, kind: str
+) -> None:
+    user = f"user-{unique}"
+    valid = events.encode("orders.created", OrderCreated(order_id=str(uuid.uuid4()), user_id=user))
+    dlq = DeadLetterQueue(clients.consumer(settings.kafka, f"test-{unique}"), "orders.created")
+    try:
+        events.send_raw("orders.created", user, poison(kind, valid))
+        after = events.created(user, unique_minute(unique))
+        events.flush()
+        # The same user's later order is projected, so the checkpoint is past the poison.
+        eventually(lambda: scalar(settings, "SELECT 1 FROM orders WHERE order_id = %s", after))
+        assert dlq.count(user.encode(), by="projector") == 1
     finally:
         dlq.close()
 

@@ -7,15 +7,17 @@ import base64
 import httpx
 import pytest
 from confluent_kafka import KafkaError
+from confluent_kafka.schema_registry import SchemaRegistryClient
 from confluent_kafka.serialization import SerializationError
 from google.protobuf.descriptor_pb2 import FileDescriptorProto
 from google.protobuf.timestamp_pb2 import Timestamp
 from orderflow.order.v1.events_pb2 import OrderCreated, OrderItem
 
 from orderflow_platform.kafka import clients
-from orderflow_platform.kafka.serde import ProtobufCodec
+from orderflow_platform.kafka.serde import ProtobufCodec, RegistryUnavailable
 from orderflow_platform.settings import Settings
 from tests.integration.helpers import consume, create_topic
+from tests.integration.poison import KINDS, poison
 
 
 def an_order(user: str, order_id: str) -> OrderCreated:
@@ -73,3 +75,26 @@ def test_bytes_that_are_not_the_event_are_refused(settings: Settings, unique: st
     codec = ProtobufCodec(clients.registry_client(settings.registry), OrderCreated)
     with pytest.raises(SerializationError):
         codec.decode(f"test.orders.{unique}", b"not protobuf in wire format")
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_a_record_that_can_never_be_decoded_is_a_serialization_error(
+    settings: Settings, unique: str, kind: str
+) -> None:
+    topic = f"test.poison.{unique}"
+    codec = ProtobufCodec(clients.registry_client(settings.registry), OrderCreated)
+    valid = codec.encode(topic, an_order(f"user-{unique}", "order-1"))
+    assert codec.decode(topic, valid).order_id == "order-1"
+    with pytest.raises(SerializationError):
+        codec.decode(topic, poison(kind, valid))
+
+
+def test_an_unreachable_registry_is_unavailable_not_a_bad_record(settings: Settings, unique: str) -> None:
+    topic = f"test.poison.{unique}"
+    valid = ProtobufCodec(clients.registry_client(settings.registry), OrderCreated).encode(
+        topic, an_order(f"user-{unique}", "order-1")
+    )
+    # Nothing listens on port 9 (discard) here: every request is refused at once.
+    nowhere = SchemaRegistryClient({"url": "http://127.0.0.1:9", "max.retries": 0})
+    with pytest.raises(RegistryUnavailable):
+        ProtobufCodec(nowhere, OrderCreated).decode(topic, valid)
