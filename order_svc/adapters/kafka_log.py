@@ -19,7 +19,7 @@ from order_svc.domain.ports import LogUnavailable
 from orderflow_platform.kafka.clients import trace_headers
 from orderflow_platform.kafka.delivery import AcknowledgedProducer, DeliveryFailed
 from orderflow_platform.kafka.log_search import find_since
-from orderflow_platform.kafka.serde import ProtobufCodec
+from orderflow_platform.kafka.serde import ProtobufCodec, RegistryUnavailable
 
 TOPIC = "orders.created"
 # Lets the log be searched for an order without the registry (see KafkaOrderLog.holds).
@@ -68,7 +68,13 @@ class KafkaOrderLog:
         try:
             value = self._codec.encode(TOPIC, to_event(order))
             await self._producer.send(TOPIC, order.user_id.encode(), value, headers)
-        except (DeliveryFailed, SerializationError, SchemaRegistryError, httpx.HTTPError) as error:
+        except (
+            DeliveryFailed,
+            SerializationError,
+            RegistryUnavailable,
+            SchemaRegistryError,
+            httpx.HTTPError,
+        ) as error:
             PUBLISH_FAILURES.inc()
             raise LogUnavailable(str(error)) from error
         PUBLISHED.inc()
@@ -77,7 +83,7 @@ class KafkaOrderLog:
         """Reads the user's partition of orders.created from `since` to its end."""
         try:
             return await asyncio.to_thread(self._search, order, since)
-        except (KafkaException, TimeoutError, SchemaRegistryError, httpx.HTTPError) as error:
+        except (KafkaException, TimeoutError, RegistryUnavailable) as error:
             raise LogUnavailable(f"searching {TOPIC}: {error}") from error
 
     def _search(self, order: Order, since: datetime) -> bool:
