@@ -8,8 +8,9 @@ way to write `additionalProperties: false` (rest_guard refuses unknown fields) o
 on a query parameter (a negative page_size is refused), and proto3's JSON mapping takes an
 int64 as a number or a string while Swagger 2.0 gives a field one type. Also left out: a
 created order may be 404 for a moment, since queries are served from read models the
-projector fills (DESIGN.md §1); and the QUERY method, which schemathesis sends without a
-body and Envoy's HTTP/1 codec then refuses with 400 before routing (with a body it is a 405).
+projector fills (DESIGN.md §1); and the undeclared-method check, whose QUERY requests carry
+no content type, which Envoy refuses with 400 (`query_missing_content_type`) before routing;
+with one it is a 405 like every other wrong method (test_rest_semantics.py).
 """
 
 from __future__ import annotations
