@@ -5,6 +5,7 @@ google.rpc.Status, like the services' own."""
 from __future__ import annotations
 
 import json
+import socket
 
 import httpx
 import pytest
@@ -37,6 +38,7 @@ def assert_status_body(reply: httpx.Response, code: int) -> str:
         ("PATCH", "/v1/orders", "POST"),
         ("OPTIONS", "/v1/orders", "POST"),
         ("TRACE", "/v1/orders", "POST"),
+        ("PROPFIND", "/v1/orders", "POST"),
         ("POST", f"/v1/orders/{ORDER_ID}", "GET"),
         ("DELETE", f"/v1/orders/{ORDER_ID}", "GET"),
         ("PUT", "/v1/users/alice/orders", "GET"),
@@ -57,6 +59,19 @@ def test_head_is_405_with_allow_and_no_body() -> None:
     assert reply.status_code == 405
     assert reply.headers["allow"] == "GET"
     assert reply.content == b""
+
+
+def test_an_http_1_0_caller_is_served() -> None:
+    # httpx speaks only HTTP/1.1 and 2, so the request is written by hand.
+    with socket.create_connection(("127.0.0.1", 8080), timeout=15) as connection:
+        connection.sendall(b"GET /v1/orders HTTP/1.0\r\nHost: localhost\r\n\r\n")
+        answer = b""
+        while chunk := connection.recv(65536):  # HTTP/1.0: the server closes after answering
+            answer += chunk
+    head, _, body = answer.partition(b"\r\n\r\n")
+    assert head.startswith(b"HTTP/1.0 405"), answer
+    assert b"\r\nallow: POST" in head
+    assert json.loads(body)["code"] == 12
 
 
 @pytest.mark.parametrize(
