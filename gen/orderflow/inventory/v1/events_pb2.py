@@ -25,7 +25,7 @@ _sym_db = _symbol_database.Default()
 from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n#orderflow/inventory/v1/events.proto\x12\x16orderflow.inventory.v1\x1a\x1fgoogle/protobuf/timestamp.proto\"k\n\x08StockSet\x12\x10\n\x03sku\x18\x01 \x01(\tR\x03sku\x12\x1a\n\x08quantity\x18\x02 \x01(\x05R\x08quantity\x12\x31\n\x06set_at\x18\x03 \x01(\x0b\x32\x1a.google.protobuf.TimestampR\x05setAt\"<\n\x0cReservedItem\x12\x10\n\x03sku\x18\x01 \x01(\tR\x03sku\x12\x1a\n\x08quantity\x18\x02 \x01(\x05R\x08quantity\"\xdd\x01\n\rOrderReserved\x12\x19\n\x08order_id\x18\x01 \x01(\tR\x07orderId\x12\x17\n\x07user_id\x18\x02 \x01(\tR\x06userId\x12:\n\x05items\x18\x03 \x03(\x0b\x32$.orderflow.inventory.v1.ReservedItemR\x05items\x12\x1f\n\x0btotal_cents\x18\x04 \x01(\x03R\ntotalCents\x12;\n\x0breserved_at\x18\x05 \x01(\x0b\x32\x1a.google.protobuf.TimestampR\nreservedAt\"\x88\x02\n\rOrderRejected\x12\x19\n\x08order_id\x18\x01 \x01(\tR\x07orderId\x12\x17\n\x07user_id\x18\x02 \x01(\tR\x06userId\x12\x10\n\x03sku\x18\x03 \x01(\tR\x03sku\x12-\n\x12quantity_requested\x18\x04 \x01(\x05R\x11quantityRequested\x12-\n\x12quantity_available\x18\x05 \x01(\x05R\x11quantityAvailable\x12\x16\n\x06reason\x18\x06 \x01(\tR\x06reason\x12;\n\x0brejected_at\x18\x07 \x01(\x0b\x32\x1a.google.protobuf.TimestampR\nrejectedAt\"\xa9\x01\n\nStockLevel\x12\x10\n\x03sku\x18\x01 \x01(\tR\x03sku\x12\x17\n\x07on_hand\x18\x02 \x01(\x05R\x06onHand\x12\x1a\n\x08reserved\x18\x03 \x01(\x05R\x08reserved\x12\x39\n\nupdated_at\x18\x04 \x01(\x0b\x32\x1a.google.protobuf.TimestampR\tupdatedAt\x12\x19\n\x08\x63\x61use_id\x18\x05 \x01(\tR\x07\x63\x61useId\"\xf1\x01\n\x0cStockCommand\x12\x10\n\x03sku\x18\x01 \x01(\tR\x03sku\x12\x43\n\x0bset_on_hand\x18\x02 \x01(\x0b\x32!.orderflow.inventory.v1.SetOnHandH\x00R\tsetOnHand\x12?\n\x07reserve\x18\x03 \x01(\x0b\x32#.orderflow.inventory.v1.ReserveLineH\x00R\x07reserve\x12?\n\x07release\x18\x04 \x01(\x0b\x32#.orderflow.inventory.v1.ReleaseLineH\x00R\x07releaseB\x08\n\x06\x61\x63tion\"F\n\tSetOnHand\x12\x1d\n\nrequest_id\x18\x01 \x01(\tR\trequestId\x12\x1a\n\x08quantity\x18\x02 \x01(\x05R\x08quantity\"m\n\x0bReserveLine\x12\x19\n\x08order_id\x18\x01 \x01(\tR\x07orderId\x12\x1a\n\x08quantity\x18\x02 \x01(\x05R\x08quantity\x12\'\n\x0freply_partition\x18\x03 \x01(\x05R\x0ereplyPartition\"D\n\x0bReleaseLine\x12\x19\n\x08order_id\x18\x01 \x01(\tR\x07orderId\x12\x1a\n\x08quantity\x18\x02 \x01(\x05R\x08quantity\"\xb3\x01\n\nLineResult\x12\x19\n\x08order_id\x18\x01 \x01(\tR\x07orderId\x12\x10\n\x03sku\x18\x02 \x01(\tR\x03sku\x12-\n\x12quantity_requested\x18\x03 \x01(\x05R\x11quantityRequested\x12\x1a\n\x08reserved\x18\x04 \x01(\x08R\x08reserved\x12-\n\x12quantity_available\x18\x05 \x01(\x05R\x11quantityAvailable\"\xb3\x02\n\rOrderProgress\x12\x19\n\x08order_id\x18\x01 \x01(\tR\x07orderId\x12\x17\n\x07user_id\x18\x02 \x01(\tR\x06userId\x12:\n\x05lines\x18\x03 \x03(\x0b\x32$.orderflow.inventory.v1.ReservedItemR\x05lines\x12\x1f\n\x0btotal_cents\x18\x04 \x01(\x03R\ntotalCents\x12\x39\n\ncreated_at\x18\x05 \x01(\x0b\x32\x1a.google.protobuf.TimestampR\tcreatedAt\x12<\n\x07results\x18\x06 \x03(\x0b\x32\".orderflow.inventory.v1.LineResultR\x07results\x12\x18\n\x07settled\x18\x07 \x01(\x08R\x07settledb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n#orderflow/inventory/v1/events.proto\x12\x16orderflow.inventory.v1\x1a\x1fgoogle/protobuf/timestamp.proto\"k\n\x08StockSet\x12\x10\n\x03sku\x18\x01 \x01(\tR\x03sku\x12\x1a\n\x08quantity\x18\x02 \x01(\x05R\x08quantity\x12\x31\n\x06set_at\x18\x03 \x01(\x0b\x32\x1a.google.protobuf.TimestampR\x05setAt\"<\n\x0cReservedItem\x12\x10\n\x03sku\x18\x01 \x01(\tR\x03sku\x12\x1a\n\x08quantity\x18\x02 \x01(\x05R\x08quantity\"\x9e\x02\n\rOrderReserved\x12\x19\n\x08order_id\x18\x01 \x01(\tR\x07orderId\x12\x17\n\x07user_id\x18\x02 \x01(\tR\x06userId\x12:\n\x05items\x18\x03 \x03(\x0b\x32$.orderflow.inventory.v1.ReservedItemR\x05items\x12\x1f\n\x0btotal_cents\x18\x04 \x01(\x03R\ntotalCents\x12;\n\x0breserved_at\x18\x05 \x01(\x0b\x32\x1a.google.protobuf.TimestampR\nreservedAt\x12\x1a\n\x08\x63urrency\x18\x06 \x01(\tR\x08\x63urrency\x12#\n\rcontact_email\x18\x07 \x01(\tR\x0c\x63ontactEmail\"\xad\x02\n\rOrderRejected\x12\x19\n\x08order_id\x18\x01 \x01(\tR\x07orderId\x12\x17\n\x07user_id\x18\x02 \x01(\tR\x06userId\x12\x10\n\x03sku\x18\x03 \x01(\tR\x03sku\x12-\n\x12quantity_requested\x18\x04 \x01(\x05R\x11quantityRequested\x12-\n\x12quantity_available\x18\x05 \x01(\x05R\x11quantityAvailable\x12\x16\n\x06reason\x18\x06 \x01(\tR\x06reason\x12;\n\x0brejected_at\x18\x07 \x01(\x0b\x32\x1a.google.protobuf.TimestampR\nrejectedAt\x12#\n\rcontact_email\x18\x08 \x01(\tR\x0c\x63ontactEmail\"\xa9\x01\n\nStockLevel\x12\x10\n\x03sku\x18\x01 \x01(\tR\x03sku\x12\x17\n\x07on_hand\x18\x02 \x01(\x05R\x06onHand\x12\x1a\n\x08reserved\x18\x03 \x01(\x05R\x08reserved\x12\x39\n\nupdated_at\x18\x04 \x01(\x0b\x32\x1a.google.protobuf.TimestampR\tupdatedAt\x12\x19\n\x08\x63\x61use_id\x18\x05 \x01(\tR\x07\x63\x61useId\"\xf1\x01\n\x0cStockCommand\x12\x10\n\x03sku\x18\x01 \x01(\tR\x03sku\x12\x43\n\x0bset_on_hand\x18\x02 \x01(\x0b\x32!.orderflow.inventory.v1.SetOnHandH\x00R\tsetOnHand\x12?\n\x07reserve\x18\x03 \x01(\x0b\x32#.orderflow.inventory.v1.ReserveLineH\x00R\x07reserve\x12?\n\x07release\x18\x04 \x01(\x0b\x32#.orderflow.inventory.v1.ReleaseLineH\x00R\x07releaseB\x08\n\x06\x61\x63tion\"F\n\tSetOnHand\x12\x1d\n\nrequest_id\x18\x01 \x01(\tR\trequestId\x12\x1a\n\x08quantity\x18\x02 \x01(\x05R\x08quantity\"m\n\x0bReserveLine\x12\x19\n\x08order_id\x18\x01 \x01(\tR\x07orderId\x12\x1a\n\x08quantity\x18\x02 \x01(\x05R\x08quantity\x12\'\n\x0freply_partition\x18\x03 \x01(\x05R\x0ereplyPartition\"D\n\x0bReleaseLine\x12\x19\n\x08order_id\x18\x01 \x01(\tR\x07orderId\x12\x1a\n\x08quantity\x18\x02 \x01(\x05R\x08quantity\"\xb3\x01\n\nLineResult\x12\x19\n\x08order_id\x18\x01 \x01(\tR\x07orderId\x12\x10\n\x03sku\x18\x02 \x01(\tR\x03sku\x12-\n\x12quantity_requested\x18\x03 \x01(\x05R\x11quantityRequested\x12\x1a\n\x08reserved\x18\x04 \x01(\x08R\x08reserved\x12-\n\x12quantity_available\x18\x05 \x01(\x05R\x11quantityAvailable\"\xf4\x02\n\rOrderProgress\x12\x19\n\x08order_id\x18\x01 \x01(\tR\x07orderId\x12\x17\n\x07user_id\x18\x02 \x01(\tR\x06userId\x12:\n\x05lines\x18\x03 \x03(\x0b\x32$.orderflow.inventory.v1.ReservedItemR\x05lines\x12\x1f\n\x0btotal_cents\x18\x04 \x01(\x03R\ntotalCents\x12\x39\n\ncreated_at\x18\x05 \x01(\x0b\x32\x1a.google.protobuf.TimestampR\tcreatedAt\x12<\n\x07results\x18\x06 \x03(\x0b\x32\".orderflow.inventory.v1.LineResultR\x07results\x12\x18\n\x07settled\x18\x07 \x01(\x08R\x07settled\x12\x1a\n\x08\x63urrency\x18\x08 \x01(\tR\x08\x63urrency\x12#\n\rcontact_email\x18\t \x01(\tR\x0c\x63ontactEmailb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -37,21 +37,21 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_RESERVEDITEM']._serialized_start=205
   _globals['_RESERVEDITEM']._serialized_end=265
   _globals['_ORDERRESERVED']._serialized_start=268
-  _globals['_ORDERRESERVED']._serialized_end=489
-  _globals['_ORDERREJECTED']._serialized_start=492
-  _globals['_ORDERREJECTED']._serialized_end=756
-  _globals['_STOCKLEVEL']._serialized_start=759
-  _globals['_STOCKLEVEL']._serialized_end=928
-  _globals['_STOCKCOMMAND']._serialized_start=931
-  _globals['_STOCKCOMMAND']._serialized_end=1172
-  _globals['_SETONHAND']._serialized_start=1174
-  _globals['_SETONHAND']._serialized_end=1244
-  _globals['_RESERVELINE']._serialized_start=1246
-  _globals['_RESERVELINE']._serialized_end=1355
-  _globals['_RELEASELINE']._serialized_start=1357
-  _globals['_RELEASELINE']._serialized_end=1425
-  _globals['_LINERESULT']._serialized_start=1428
-  _globals['_LINERESULT']._serialized_end=1607
-  _globals['_ORDERPROGRESS']._serialized_start=1610
-  _globals['_ORDERPROGRESS']._serialized_end=1917
+  _globals['_ORDERRESERVED']._serialized_end=554
+  _globals['_ORDERREJECTED']._serialized_start=557
+  _globals['_ORDERREJECTED']._serialized_end=858
+  _globals['_STOCKLEVEL']._serialized_start=861
+  _globals['_STOCKLEVEL']._serialized_end=1030
+  _globals['_STOCKCOMMAND']._serialized_start=1033
+  _globals['_STOCKCOMMAND']._serialized_end=1274
+  _globals['_SETONHAND']._serialized_start=1276
+  _globals['_SETONHAND']._serialized_end=1346
+  _globals['_RESERVELINE']._serialized_start=1348
+  _globals['_RESERVELINE']._serialized_end=1457
+  _globals['_RELEASELINE']._serialized_start=1459
+  _globals['_RELEASELINE']._serialized_end=1527
+  _globals['_LINERESULT']._serialized_start=1530
+  _globals['_LINERESULT']._serialized_end=1709
+  _globals['_ORDERPROGRESS']._serialized_start=1712
+  _globals['_ORDERPROGRESS']._serialized_end=2084
 # @@protoc_insertion_point(module_scope)

@@ -28,21 +28,25 @@ class ReservedItem(_message.Message):
     def __init__(self, sku: _Optional[str] = ..., quantity: _Optional[int] = ...) -> None: ...
 
 class OrderReserved(_message.Message):
-    __slots__ = ("order_id", "user_id", "items", "total_cents", "reserved_at")
+    __slots__ = ("order_id", "user_id", "items", "total_cents", "reserved_at", "currency", "contact_email")
     ORDER_ID_FIELD_NUMBER: _ClassVar[int]
     USER_ID_FIELD_NUMBER: _ClassVar[int]
     ITEMS_FIELD_NUMBER: _ClassVar[int]
     TOTAL_CENTS_FIELD_NUMBER: _ClassVar[int]
     RESERVED_AT_FIELD_NUMBER: _ClassVar[int]
+    CURRENCY_FIELD_NUMBER: _ClassVar[int]
+    CONTACT_EMAIL_FIELD_NUMBER: _ClassVar[int]
     order_id: str
     user_id: str
     items: _containers.RepeatedCompositeFieldContainer[ReservedItem]
     total_cents: int
     reserved_at: _timestamp_pb2.Timestamp
-    def __init__(self, order_id: _Optional[str] = ..., user_id: _Optional[str] = ..., items: _Optional[_Iterable[_Union[ReservedItem, _Mapping]]] = ..., total_cents: _Optional[int] = ..., reserved_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
+    currency: str
+    contact_email: str
+    def __init__(self, order_id: _Optional[str] = ..., user_id: _Optional[str] = ..., items: _Optional[_Iterable[_Union[ReservedItem, _Mapping]]] = ..., total_cents: _Optional[int] = ..., reserved_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., currency: _Optional[str] = ..., contact_email: _Optional[str] = ...) -> None: ...
 
 class OrderRejected(_message.Message):
-    __slots__ = ("order_id", "user_id", "sku", "quantity_requested", "quantity_available", "reason", "rejected_at")
+    __slots__ = ("order_id", "user_id", "sku", "quantity_requested", "quantity_available", "reason", "rejected_at", "contact_email")
     ORDER_ID_FIELD_NUMBER: _ClassVar[int]
     USER_ID_FIELD_NUMBER: _ClassVar[int]
     SKU_FIELD_NUMBER: _ClassVar[int]
@@ -50,6 +54,7 @@ class OrderRejected(_message.Message):
     QUANTITY_AVAILABLE_FIELD_NUMBER: _ClassVar[int]
     REASON_FIELD_NUMBER: _ClassVar[int]
     REJECTED_AT_FIELD_NUMBER: _ClassVar[int]
+    CONTACT_EMAIL_FIELD_NUMBER: _ClassVar[int]
     order_id: str
     user_id: str
     sku: str
@@ -57,7 +62,8 @@ class OrderRejected(_message.Message):
     quantity_available: int
     reason: str
     rejected_at: _timestamp_pb2.Timestamp
-    def __init__(self, order_id: _Optional[str] = ..., user_id: _Optional[str] = ..., sku: _Optional[str] = ..., quantity_requested: _Optional[int] = ..., quantity_available: _Optional[int] = ..., reason: _Optional[str] = ..., rejected_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
+    contact_email: str
+    def __init__(self, order_id: _Optional[str] = ..., user_id: _Optional[str] = ..., sku: _Optional[str] = ..., quantity_requested: _Optional[int] = ..., quantity_available: _Optional[int] = ..., reason: _Optional[str] = ..., rejected_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., contact_email: _Optional[str] = ...) -> None: ...
 
 class StockLevel(_message.Message):
     __slots__ = ("sku", "on_hand", "reserved", "updated_at", "cause_id")
@@ -126,7 +132,7 @@ class LineResult(_message.Message):
     def __init__(self, order_id: _Optional[str] = ..., sku: _Optional[str] = ..., quantity_requested: _Optional[int] = ..., reserved: bool = ..., quantity_available: _Optional[int] = ...) -> None: ...
 
 class OrderProgress(_message.Message):
-    __slots__ = ("order_id", "user_id", "lines", "total_cents", "created_at", "results", "settled")
+    __slots__ = ("order_id", "user_id", "lines", "total_cents", "created_at", "results", "settled", "currency", "contact_email")
     ORDER_ID_FIELD_NUMBER: _ClassVar[int]
     USER_ID_FIELD_NUMBER: _ClassVar[int]
     LINES_FIELD_NUMBER: _ClassVar[int]
@@ -134,6 +140,8 @@ class OrderProgress(_message.Message):
     CREATED_AT_FIELD_NUMBER: _ClassVar[int]
     RESULTS_FIELD_NUMBER: _ClassVar[int]
     SETTLED_FIELD_NUMBER: _ClassVar[int]
+    CURRENCY_FIELD_NUMBER: _ClassVar[int]
+    CONTACT_EMAIL_FIELD_NUMBER: _ClassVar[int]
     order_id: str
     user_id: str
     lines: _containers.RepeatedCompositeFieldContainer[ReservedItem]
@@ -141,4 +149,6 @@ class OrderProgress(_message.Message):
     created_at: _timestamp_pb2.Timestamp
     results: _containers.RepeatedCompositeFieldContainer[LineResult]
     settled: bool
-    def __init__(self, order_id: _Optional[str] = ..., user_id: _Optional[str] = ..., lines: _Optional[_Iterable[_Union[ReservedItem, _Mapping]]] = ..., total_cents: _Optional[int] = ..., created_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., results: _Optional[_Iterable[_Union[LineResult, _Mapping]]] = ..., settled: bool = ...) -> None: ...
+    currency: str
+    contact_email: str
+    def __init__(self, order_id: _Optional[str] = ..., user_id: _Optional[str] = ..., lines: _Optional[_Iterable[_Union[ReservedItem, _Mapping]]] = ..., total_cents: _Optional[int] = ..., created_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., results: _Optional[_Iterable[_Union[LineResult, _Mapping]]] = ..., settled: bool = ..., currency: _Optional[str] = ..., contact_email: _Optional[str] = ...) -> None: ...

@@ -25,7 +25,7 @@ _sym_db = _symbol_database.Default()
 from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1forderflow/order/v1/events.proto\x12\x12orderflow.order.v1\x1a\x1fgoogle/protobuf/timestamp.proto\"c\n\tOrderItem\x12\x10\n\x03sku\x18\x01 \x01(\tR\x03sku\x12\x1a\n\x08quantity\x18\x02 \x01(\x05R\x08quantity\x12(\n\x10unit_price_cents\x18\x03 \x01(\x03R\x0eunitPriceCents\"\xfc\x01\n\x0cOrderCreated\x12\x19\n\x08order_id\x18\x01 \x01(\tR\x07orderId\x12\x17\n\x07user_id\x18\x02 \x01(\tR\x06userId\x12\x33\n\x05items\x18\x03 \x03(\x0b\x32\x1d.orderflow.order.v1.OrderItemR\x05items\x12\x1f\n\x0btotal_cents\x18\x04 \x01(\x03R\ntotalCents\x12\'\n\x0fidempotency_key\x18\x05 \x01(\tR\x0eidempotencyKey\x12\x39\n\ncreated_at\x18\x06 \x01(\x0b\x32\x1a.google.protobuf.TimestampR\tcreatedAtb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1forderflow/order/v1/events.proto\x12\x12orderflow.order.v1\x1a\x1fgoogle/protobuf/timestamp.proto\"c\n\tOrderItem\x12\x10\n\x03sku\x18\x01 \x01(\tR\x03sku\x12\x1a\n\x08quantity\x18\x02 \x01(\x05R\x08quantity\x12(\n\x10unit_price_cents\x18\x03 \x01(\x03R\x0eunitPriceCents\"\xbd\x02\n\x0cOrderCreated\x12\x19\n\x08order_id\x18\x01 \x01(\tR\x07orderId\x12\x17\n\x07user_id\x18\x02 \x01(\tR\x06userId\x12\x33\n\x05items\x18\x03 \x03(\x0b\x32\x1d.orderflow.order.v1.OrderItemR\x05items\x12\x1f\n\x0btotal_cents\x18\x04 \x01(\x03R\ntotalCents\x12\'\n\x0fidempotency_key\x18\x05 \x01(\tR\x0eidempotencyKey\x12\x39\n\ncreated_at\x18\x06 \x01(\x0b\x32\x1a.google.protobuf.TimestampR\tcreatedAt\x12\x1a\n\x08\x63urrency\x18\x07 \x01(\tR\x08\x63urrency\x12#\n\rcontact_email\x18\x08 \x01(\tR\x0c\x63ontactEmailb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -35,5 +35,5 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_ORDERITEM']._serialized_start=88
   _globals['_ORDERITEM']._serialized_end=187
   _globals['_ORDERCREATED']._serialized_start=190
-  _globals['_ORDERCREATED']._serialized_end=442
+  _globals['_ORDERCREATED']._serialized_end=507
 # @@protoc_insertion_point(module_scope)

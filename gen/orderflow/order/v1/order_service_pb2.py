@@ -27,7 +27,7 @@ from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__
 from orderflow.order.v1 import events_pb2 as orderflow_dot_order_dot_v1_dot_events__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n&orderflow/order/v1/order_service.proto\x12\x12orderflow.order.v1\x1a\x1cgoogle/api/annotations.proto\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x1forderflow/order/v1/events.proto\"\xd8\x02\n\x05Order\x12\x19\n\x08order_id\x18\x01 \x01(\tR\x07orderId\x12\x17\n\x07user_id\x18\x02 \x01(\tR\x06userId\x12\x33\n\x05items\x18\x03 \x03(\x0b\x32\x1d.orderflow.order.v1.OrderItemR\x05items\x12\x1f\n\x0btotal_cents\x18\x04 \x01(\x03R\ntotalCents\x12\x37\n\x06status\x18\x05 \x01(\x0e\x32\x1f.orderflow.order.v1.OrderStatusR\x06status\x12\x16\n\x06reason\x18\x06 \x01(\tR\x06reason\x12\x39\n\ncreated_at\x18\x07 \x01(\x0b\x32\x1a.google.protobuf.TimestampR\tcreatedAt\x12\x39\n\nupdated_at\x18\x08 \x01(\x0b\x32\x1a.google.protobuf.TimestampR\tupdatedAt\"\xc5\x01\n\x12\x43reateOrderRequest\x12\x17\n\x07user_id\x18\x01 \x01(\tR\x06userId\x12\x33\n\x05items\x18\x02 \x03(\x0b\x32\x1d.orderflow.order.v1.OrderItemR\x05items\x12\x1f\n\x0btotal_cents\x18\x03 \x01(\x03R\ntotalCents\x12,\n\x0fidempotency_key\x18\x04 \x01(\tH\x00R\x0eidempotencyKey\x88\x01\x01\x42\x12\n\x10_idempotency_key\"i\n\x13\x43reateOrderResponse\x12\x19\n\x08order_id\x18\x01 \x01(\tR\x07orderId\x12\x37\n\x06status\x18\x02 \x01(\x0e\x32\x1f.orderflow.order.v1.OrderStatusR\x06status\",\n\x0fGetOrderRequest\x12\x19\n\x08order_id\x18\x01 \x01(\tR\x07orderId\"h\n\x11ListOrdersRequest\x12\x17\n\x07user_id\x18\x01 \x01(\tR\x06userId\x12\x1b\n\tpage_size\x18\x02 \x01(\x05R\x08pageSize\x12\x1d\n\npage_token\x18\x03 \x01(\tR\tpageToken\"o\n\x12ListOrdersResponse\x12\x31\n\x06orders\x18\x01 \x03(\x0b\x32\x19.orderflow.order.v1.OrderR\x06orders\x12&\n\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken*|\n\x0bOrderStatus\x12\x1c\n\x18ORDER_STATUS_UNSPECIFIED\x10\x00\x12\x18\n\x14ORDER_STATUS_PENDING\x10\x01\x12\x1a\n\x16ORDER_STATUS_CONFIRMED\x10\x02\x12\x19\n\x15ORDER_STATUS_REJECTED\x10\x03\x32\xf1\x02\n\x0cOrderService\x12u\n\x0b\x43reateOrder\x12&.orderflow.order.v1.CreateOrderRequest\x1a\'.orderflow.order.v1.CreateOrderResponse\"\x15\x82\xd3\xe4\x93\x02\x0f\"\n/v1/orders:\x01*\x12i\n\x08GetOrder\x12#.orderflow.order.v1.GetOrderRequest\x1a\x19.orderflow.order.v1.Order\"\x1d\x82\xd3\xe4\x93\x02\x17\x12\x15/v1/orders/{order_id}\x12\x7f\n\nListOrders\x12%.orderflow.order.v1.ListOrdersRequest\x1a&.orderflow.order.v1.ListOrdersResponse\"\"\x82\xd3\xe4\x93\x02\x1c\x12\x1a/v1/users/{user_id}/ordersb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n&orderflow/order/v1/order_service.proto\x12\x12orderflow.order.v1\x1a\x1cgoogle/api/annotations.proto\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x1forderflow/order/v1/events.proto\"\xf4\x02\n\x05Order\x12\x19\n\x08order_id\x18\x01 \x01(\tR\x07orderId\x12\x17\n\x07user_id\x18\x02 \x01(\tR\x06userId\x12\x33\n\x05items\x18\x03 \x03(\x0b\x32\x1d.orderflow.order.v1.OrderItemR\x05items\x12\x1f\n\x0btotal_cents\x18\x04 \x01(\x03R\ntotalCents\x12\x37\n\x06status\x18\x05 \x01(\x0e\x32\x1f.orderflow.order.v1.OrderStatusR\x06status\x12\x16\n\x06reason\x18\x06 \x01(\tR\x06reason\x12\x39\n\ncreated_at\x18\x07 \x01(\x0b\x32\x1a.google.protobuf.TimestampR\tcreatedAt\x12\x39\n\nupdated_at\x18\x08 \x01(\x0b\x32\x1a.google.protobuf.TimestampR\tupdatedAt\x12\x1a\n\x08\x63urrency\x18\t \x01(\tR\x08\x63urrency\"\xaf\x02\n\x12\x43reateOrderRequest\x12\x17\n\x07user_id\x18\x01 \x01(\tR\x06userId\x12\x33\n\x05items\x18\x02 \x03(\x0b\x32\x1d.orderflow.order.v1.OrderItemR\x05items\x12\x1f\n\x0btotal_cents\x18\x03 \x01(\x03R\ntotalCents\x12,\n\x0fidempotency_key\x18\x04 \x01(\tH\x00R\x0eidempotencyKey\x88\x01\x01\x12\x1f\n\x08\x63urrency\x18\x05 \x01(\tH\x01R\x08\x63urrency\x88\x01\x01\x12(\n\rcontact_email\x18\x06 \x01(\tH\x02R\x0c\x63ontactEmail\x88\x01\x01\x42\x12\n\x10_idempotency_keyB\x0b\n\t_currencyB\x10\n\x0e_contact_email\"i\n\x13\x43reateOrderResponse\x12\x19\n\x08order_id\x18\x01 \x01(\tR\x07orderId\x12\x37\n\x06status\x18\x02 \x01(\x0e\x32\x1f.orderflow.order.v1.OrderStatusR\x06status\",\n\x0fGetOrderRequest\x12\x19\n\x08order_id\x18\x01 \x01(\tR\x07orderId\"h\n\x11ListOrdersRequest\x12\x17\n\x07user_id\x18\x01 \x01(\tR\x06userId\x12\x1b\n\tpage_size\x18\x02 \x01(\x05R\x08pageSize\x12\x1d\n\npage_token\x18\x03 \x01(\tR\tpageToken\"o\n\x12ListOrdersResponse\x12\x31\n\x06orders\x18\x01 \x03(\x0b\x32\x19.orderflow.order.v1.OrderR\x06orders\x12&\n\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken*|\n\x0bOrderStatus\x12\x1c\n\x18ORDER_STATUS_UNSPECIFIED\x10\x00\x12\x18\n\x14ORDER_STATUS_PENDING\x10\x01\x12\x1a\n\x16ORDER_STATUS_CONFIRMED\x10\x02\x12\x19\n\x15ORDER_STATUS_REJECTED\x10\x03\x32\xf1\x02\n\x0cOrderService\x12u\n\x0b\x43reateOrder\x12&.orderflow.order.v1.CreateOrderRequest\x1a\'.orderflow.order.v1.CreateOrderResponse\"\x15\x82\xd3\xe4\x93\x02\x0f\"\n/v1/orders:\x01*\x12i\n\x08GetOrder\x12#.orderflow.order.v1.GetOrderRequest\x1a\x19.orderflow.order.v1.Order\"\x1d\x82\xd3\xe4\x93\x02\x17\x12\x15/v1/orders/{order_id}\x12\x7f\n\nListOrders\x12%.orderflow.order.v1.ListOrdersRequest\x1a&.orderflow.order.v1.ListOrdersResponse\"\"\x82\xd3\xe4\x93\x02\x1c\x12\x1a/v1/users/{user_id}/ordersb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -40,20 +40,20 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_ORDERSERVICE'].methods_by_name['GetOrder']._serialized_options = b'\202\323\344\223\002\027\022\025/v1/orders/{order_id}'
   _globals['_ORDERSERVICE'].methods_by_name['ListOrders']._loaded_options = None
   _globals['_ORDERSERVICE'].methods_by_name['ListOrders']._serialized_options = b'\202\323\344\223\002\034\022\032/v1/users/{user_id}/orders'
-  _globals['_ORDERSTATUS']._serialized_start=1077
-  _globals['_ORDERSTATUS']._serialized_end=1201
+  _globals['_ORDERSTATUS']._serialized_start=1211
+  _globals['_ORDERSTATUS']._serialized_end=1335
   _globals['_ORDER']._serialized_start=159
-  _globals['_ORDER']._serialized_end=503
-  _globals['_CREATEORDERREQUEST']._serialized_start=506
-  _globals['_CREATEORDERREQUEST']._serialized_end=703
-  _globals['_CREATEORDERRESPONSE']._serialized_start=705
-  _globals['_CREATEORDERRESPONSE']._serialized_end=810
-  _globals['_GETORDERREQUEST']._serialized_start=812
-  _globals['_GETORDERREQUEST']._serialized_end=856
-  _globals['_LISTORDERSREQUEST']._serialized_start=858
-  _globals['_LISTORDERSREQUEST']._serialized_end=962
-  _globals['_LISTORDERSRESPONSE']._serialized_start=964
-  _globals['_LISTORDERSRESPONSE']._serialized_end=1075
-  _globals['_ORDERSERVICE']._serialized_start=1204
-  _globals['_ORDERSERVICE']._serialized_end=1573
+  _globals['_ORDER']._serialized_end=531
+  _globals['_CREATEORDERREQUEST']._serialized_start=534
+  _globals['_CREATEORDERREQUEST']._serialized_end=837
+  _globals['_CREATEORDERRESPONSE']._serialized_start=839
+  _globals['_CREATEORDERRESPONSE']._serialized_end=944
+  _globals['_GETORDERREQUEST']._serialized_start=946
+  _globals['_GETORDERREQUEST']._serialized_end=990
+  _globals['_LISTORDERSREQUEST']._serialized_start=992
+  _globals['_LISTORDERSREQUEST']._serialized_end=1096
+  _globals['_LISTORDERSRESPONSE']._serialized_start=1098
+  _globals['_LISTORDERSRESPONSE']._serialized_end=1209
+  _globals['_ORDERSERVICE']._serialized_start=1338
+  _globals['_ORDERSERVICE']._serialized_end=1707
 # @@protoc_insertion_point(module_scope)

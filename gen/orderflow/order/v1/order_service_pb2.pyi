@@ -24,7 +24,7 @@ ORDER_STATUS_CONFIRMED: OrderStatus
 ORDER_STATUS_REJECTED: OrderStatus
 
 class Order(_message.Message):
-    __slots__ = ("order_id", "user_id", "items", "total_cents", "status", "reason", "created_at", "updated_at")
+    __slots__ = ("order_id", "user_id", "items", "total_cents", "status", "reason", "created_at", "updated_at", "currency")
     ORDER_ID_FIELD_NUMBER: _ClassVar[int]
     USER_ID_FIELD_NUMBER: _ClassVar[int]
     ITEMS_FIELD_NUMBER: _ClassVar[int]
@@ -33,6 +33,7 @@ class Order(_message.Message):
     REASON_FIELD_NUMBER: _ClassVar[int]
     CREATED_AT_FIELD_NUMBER: _ClassVar[int]
     UPDATED_AT_FIELD_NUMBER: _ClassVar[int]
+    CURRENCY_FIELD_NUMBER: _ClassVar[int]
     order_id: str
     user_id: str
     items: _containers.RepeatedCompositeFieldContainer[_events_pb2.OrderItem]
@@ -41,19 +42,24 @@ class Order(_message.Message):
     reason: str
     created_at: _timestamp_pb2.Timestamp
     updated_at: _timestamp_pb2.Timestamp
-    def __init__(self, order_id: _Optional[str] = ..., user_id: _Optional[str] = ..., items: _Optional[_Iterable[_Union[_events_pb2.OrderItem, _Mapping]]] = ..., total_cents: _Optional[int] = ..., status: _Optional[_Union[OrderStatus, str]] = ..., reason: _Optional[str] = ..., created_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., updated_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
+    currency: str
+    def __init__(self, order_id: _Optional[str] = ..., user_id: _Optional[str] = ..., items: _Optional[_Iterable[_Union[_events_pb2.OrderItem, _Mapping]]] = ..., total_cents: _Optional[int] = ..., status: _Optional[_Union[OrderStatus, str]] = ..., reason: _Optional[str] = ..., created_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., updated_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., currency: _Optional[str] = ...) -> None: ...
 
 class CreateOrderRequest(_message.Message):
-    __slots__ = ("user_id", "items", "total_cents", "idempotency_key")
+    __slots__ = ("user_id", "items", "total_cents", "idempotency_key", "currency", "contact_email")
     USER_ID_FIELD_NUMBER: _ClassVar[int]
     ITEMS_FIELD_NUMBER: _ClassVar[int]
     TOTAL_CENTS_FIELD_NUMBER: _ClassVar[int]
     IDEMPOTENCY_KEY_FIELD_NUMBER: _ClassVar[int]
+    CURRENCY_FIELD_NUMBER: _ClassVar[int]
+    CONTACT_EMAIL_FIELD_NUMBER: _ClassVar[int]
     user_id: str
     items: _containers.RepeatedCompositeFieldContainer[_events_pb2.OrderItem]
     total_cents: int
     idempotency_key: str
-    def __init__(self, user_id: _Optional[str] = ..., items: _Optional[_Iterable[_Union[_events_pb2.OrderItem, _Mapping]]] = ..., total_cents: _Optional[int] = ..., idempotency_key: _Optional[str] = ...) -> None: ...
+    currency: str
+    contact_email: str
+    def __init__(self, user_id: _Optional[str] = ..., items: _Optional[_Iterable[_Union[_events_pb2.OrderItem, _Mapping]]] = ..., total_cents: _Optional[int] = ..., idempotency_key: _Optional[str] = ..., currency: _Optional[str] = ..., contact_email: _Optional[str] = ...) -> None: ...
 
 class CreateOrderResponse(_message.Message):
     __slots__ = ("order_id", "status")
