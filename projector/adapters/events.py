@@ -31,6 +31,7 @@ INVENTORY_FAILED = "inventory.failed"
 INVENTORY_STOCK = "inventory.stock"
 TOPICS = (ORDERS_CREATED, INVENTORY_RESERVED, INVENTORY_FAILED, INVENTORY_STOCK)
 M = TypeVar("M", bound=ProtoMessage)
+DEFAULT_CURRENCY = "USD"
 
 
 def _time(ts: Timestamp) -> datetime:
@@ -39,7 +40,16 @@ def _time(ts: Timestamp) -> datetime:
 
 def placed(m: OrderCreated) -> OrderPlaced:
     lines = tuple(OrderLine(i.sku, i.quantity, i.unit_price_cents) for i in m.items)
-    return OrderPlaced(m.order_id, m.user_id, lines, m.total_cents, m.idempotency_key, _time(m.created_at))
+    return OrderPlaced(
+        m.order_id,
+        m.user_id,
+        lines,
+        m.total_cents,
+        m.idempotency_key,
+        _time(m.created_at),
+        # A V1 event has no currency: its prices were dollars.
+        m.currency or DEFAULT_CURRENCY,
+    )
 
 
 def confirmed(m: OrderReserved) -> OrderDecided:

@@ -22,14 +22,16 @@ TABLES = ("orders", "order_lines", "order_status_history", "stock_levels", "orde
 # its order_id, leaves the row, its lines and its minute's count as they are.
 PLACE = """
 WITH new_orders AS (
-    INSERT INTO {s}.orders AS o (order_id, user_id, status, total_cents, idempotency_key, created_at)
-    SELECT id, usr, 'PENDING', total, idem, created
+    INSERT INTO {s}.orders AS o
+        (order_id, user_id, status, total_cents, idempotency_key, created_at, currency)
+    SELECT id, usr, 'PENDING', total, idem, created, cur
     FROM unnest(%(order_id)s::text[], %(user_id)s::text[], %(total_cents)s::bigint[],
-                %(idempotency_key)s::text[], %(created_at)s::timestamptz[])
-         AS x(id, usr, total, idem, created)
+                %(idempotency_key)s::text[], %(created_at)s::timestamptz[], %(currency)s::text[])
+         AS x(id, usr, total, idem, created, cur)
     ON CONFLICT (order_id) DO UPDATE
         SET user_id = EXCLUDED.user_id, total_cents = EXCLUDED.total_cents,
-            idempotency_key = EXCLUDED.idempotency_key, created_at = EXCLUDED.created_at
+            idempotency_key = EXCLUDED.idempotency_key, created_at = EXCLUDED.created_at,
+            currency = EXCLUDED.currency
         WHERE o.created_at IS NULL
     RETURNING o.order_id, o.created_at
 ), new_lines AS (
@@ -105,7 +107,7 @@ class PostgresReadModels:
             for o in orders
             for n, line in enumerate(o.lines, start=1)
         ]
-        order_columns = ("order_id", "user_id", "total_cents", "idempotency_key", "created_at")
+        order_columns = ("order_id", "user_id", "total_cents", "idempotency_key", "created_at", "currency")
         line_columns = ("order_id", "line_no", "sku", "quantity", "unit_price_cents")
         self._run(PLACE, _columns(orders, *order_columns) | _columns(lines, *line_columns, prefix="line_"))
 

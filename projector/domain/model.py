@@ -35,6 +35,7 @@ class OrderPlaced:
     total_cents: int
     idempotency_key: str
     created_at: datetime
+    currency: str
 
 
 @dataclass(frozen=True)

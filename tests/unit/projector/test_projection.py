@@ -22,7 +22,7 @@ T0 = datetime(2026, 1, 1, 12, 0, 30, tzinfo=UTC)
 
 def placed(order_id: str, lines: int = 1) -> OrderPlaced:
     items = tuple(OrderLine(f"SKU-{n}", n, 100) for n in range(1, lines + 1))
-    return OrderPlaced(order_id, "u1", items, sum(i.quantity * 100 for i in items), "k", T0)
+    return OrderPlaced(order_id, "u1", items, sum(i.quantity * 100 for i in items), "k", T0, "USD")
 
 
 def confirmed(order_id: str) -> OrderDecided:
