@@ -19,6 +19,7 @@ LINE_RESULTS = "inventory.line-results"
 PROGRESS = "inventory.progress"
 RESERVED = "inventory.reserved"
 FAILED = "inventory.failed"
+DEFAULT_CURRENCY = "USD"
 
 
 def timestamp(moment: datetime) -> Timestamp:
@@ -46,6 +47,9 @@ def placed_order(event: OrderCreated) -> PlacedOrder:
         lines=lines_by_sku([(item.sku, item.quantity) for item in event.items]),
         total_cents=event.total_cents,
         created_at=event.created_at.ToDatetime(tzinfo=UTC),
+        # A V1 event has no currency: its prices were dollars.
+        currency=event.currency or DEFAULT_CURRENCY,
+        contact_email=event.contact_email,
     )
 
 
@@ -107,6 +111,9 @@ def saga(record: inv.OrderProgress) -> OrderSaga:
         lines=lines_by_sku([(line.sku, line.quantity) for line in record.lines]),
         total_cents=record.total_cents,
         created_at=record.created_at.ToDatetime(tzinfo=UTC),
+        # Sagas started before V2 recorded no currency.
+        currency=record.currency or DEFAULT_CURRENCY,
+        contact_email=record.contact_email,
     )
     results = {r.sku: line_result(r) for r in record.results}
     return OrderSaga(order, results, record.settled)
@@ -122,6 +129,8 @@ def progress_record(value: OrderSaga) -> inv.OrderProgress:
         created_at=timestamp(order.created_at),
         results=[line_result_record(r) for r in value.results.values()],
         settled=value.settled,
+        currency=order.currency,
+        contact_email=order.contact_email,
     )
 
 
@@ -132,6 +141,8 @@ def reserved_record(order: PlacedOrder) -> inv.OrderReserved:
         items=[inv.ReservedItem(sku=line.sku, quantity=line.quantity) for line in order.lines],
         total_cents=order.total_cents,
         reserved_at=now(),
+        currency=order.currency,
+        contact_email=order.contact_email,
     )
 
 
@@ -144,4 +155,5 @@ def rejected_record(order: PlacedOrder, short: LineResult, reason: str) -> inv.O
         quantity_available=short.quantity_available,
         reason=reason,
         rejected_at=now(),
+        contact_email=order.contact_email,
     )

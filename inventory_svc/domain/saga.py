@@ -36,6 +36,9 @@ class PlacedOrder:
     lines: tuple[Line, ...]
     total_cents: int
     created_at: datetime
+    currency: str = "USD"
+    # Where the user wants to hear about this order; empty for the user directory's address.
+    contact_email: str = ""
 
 
 @dataclass(frozen=True)

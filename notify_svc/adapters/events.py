@@ -16,6 +16,7 @@ from orderflow_platform.kafka.serde import ProtobufCodec
 RESERVED = "inventory.reserved"
 FAILED = "inventory.failed"
 TOPICS = (RESERVED, FAILED)
+DEFAULT_CURRENCY = "USD"
 
 
 @dataclass(frozen=True)
@@ -30,14 +31,23 @@ def confirmed(event: OrderReserved) -> OrderConfirmed:
     if not event.order_id or not event.user_id or not event.items:
         raise PoisonMessage("OrderReserved needs order_id, user_id and items")
     lines = tuple(Line(item.sku, item.quantity) for item in event.items)
-    return OrderConfirmed(event.order_id, event.user_id, lines, event.total_cents)
+    # An outcome of a V1 order has no currency: its prices were dollars.
+    currency = event.currency or DEFAULT_CURRENCY
+    return OrderConfirmed(
+        event.order_id, event.user_id, lines, event.total_cents, currency, event.contact_email
+    )
 
 
 def out_of_stock(event: OrderRejected) -> OutOfStock:
     if not event.order_id or not event.user_id or not event.sku:
         raise PoisonMessage("OrderRejected needs order_id, user_id and sku")
     return OutOfStock(
-        event.order_id, event.user_id, event.sku, event.quantity_requested, event.quantity_available
+        event.order_id,
+        event.user_id,
+        event.sku,
+        event.quantity_requested,
+        event.quantity_available,
+        event.contact_email,
     )
 
 

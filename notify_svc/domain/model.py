@@ -20,6 +20,9 @@ class OrderConfirmed:
     user_id: str
     lines: tuple[Line, ...]
     total_cents: int
+    currency: str = "USD"
+    # The address the order gave for its notifications; empty for the user directory's.
+    contact_email: str = ""
 
 
 @dataclass(frozen=True)
@@ -29,6 +32,7 @@ class OutOfStock:
     sku: str
     quantity_requested: int
     quantity_available: int
+    contact_email: str = ""
 
 
 Outcome = OrderConfirmed | OutOfStock
@@ -51,22 +55,25 @@ class Notification:
         return f"<{self.kind}.{self.order_id}@orderflow>"
 
 
-def recipient_for(user_id: str, domain: str) -> str:
-    """The user directory: an id that is an address is used as is, else user@domain."""
+def recipient_for(outcome: Outcome, domain: str) -> str:
+    """The order's contact address if it gave one; else the user directory: an id that is
+    an address is used as is, else user@domain."""
+    if outcome.contact_email:
+        return outcome.contact_email
+    user_id = outcome.user_id
     return user_id if "@" in user_id else f"{user_id}@{domain}"
 
 
-def money(cents: int) -> str:
-    return f"{cents // 100}.{cents % 100:02d}"
+def money(cents: int, currency: str) -> str:
+    return f"{cents // 100}.{cents % 100:02d} {currency}"
 
 
 def notification_for(outcome: Outcome, recipient_domain: str) -> Notification:
-    recipient = recipient_for(outcome.user_id, recipient_domain)
+    recipient = recipient_for(outcome, recipient_domain)
     if isinstance(outcome, OrderConfirmed):
         lines = "\n".join(f"  {line.quantity} x {line.sku}" for line in outcome.lines)
-        body = (
-            f"Your order {outcome.order_id} is confirmed.\n\n{lines}\n\nTotal: {money(outcome.total_cents)}\n"
-        )
+        total = money(outcome.total_cents, outcome.currency)
+        body = f"Your order {outcome.order_id} is confirmed.\n\n{lines}\n\nTotal: {total}\n"
         return Notification(
             outcome.order_id,
             outcome.user_id,

@@ -14,7 +14,7 @@ def test_a_confirmation_names_the_order_its_lines_and_total() -> None:
     )
     assert notice.subject == "Order confirmed: o-1"
     assert notice.recipient == "alice@x.test"
-    assert "2 x SKU-1" in notice.body and "1 x SKU-2" in notice.body and "Total: 12.50" in notice.body
+    assert "2 x SKU-1" in notice.body and "1 x SKU-2" in notice.body and "Total: 12.50 USD" in notice.body
     assert notice.message_id == "<confirmed.o-1@orderflow>"
 
 
@@ -27,8 +27,19 @@ def test_an_out_of_stock_notice_names_the_order_and_the_short_sku() -> None:
 
 
 def test_the_user_directory_keeps_addresses_and_completes_ids() -> None:
-    assert recipient_for("carol", "users.test") == "carol@users.test"
-    assert recipient_for("carol@corp.test", "users.test") == "carol@corp.test"
+    assert recipient_for(OutOfStock("o-3", "carol", "SKU-1", 1, 0), "users.test") == "carol@users.test"
+    assert (
+        recipient_for(OutOfStock("o-3", "carol@corp.test", "SKU-1", 1, 0), "users.test") == "carol@corp.test"
+    )
+
+
+def test_an_orders_contact_address_wins_over_the_directory_and_totals_carry_their_currency() -> None:
+    confirmed = OrderConfirmed("o-4", "dave", (Line("SKU-1", 1),), 2500, "EUR", "dave.work@corp.test")
+    notice = notification_for(confirmed, "users.test")
+    assert notice.recipient == "dave.work@corp.test"
+    assert "Total: 25.00 EUR" in notice.body
+    rejected = OutOfStock("o-5", "dave", "SKU-1", 2, 1, "dave.work@corp.test")
+    assert notification_for(rejected, "users.test").recipient == "dave.work@corp.test"
 
 
 def test_backoff_doubles_up_to_its_cap_and_gives_up_after_the_last_attempt() -> None:
