@@ -26,7 +26,7 @@ def unique_minute(unique: str) -> datetime:
 
 class Events:
     def __init__(self, settings: Settings) -> None:
-        registry = clients.registry_client(settings.registry)
+        registry = self._registry = clients.registry_client(settings.registry)
         self._codecs: dict[type[Message], ProtobufCodec[Any]] = {
             t: ProtobufCodec(registry, t) for t in (OrderCreated, OrderReserved, OrderRejected, StockLevel)
         }
@@ -45,16 +45,37 @@ class Events:
     def flush(self) -> None:
         assert self._producer.flush(30) == 0
 
-    def created(self, user_id: str, at: datetime, order_id: str | None = None, lines: int = 1) -> str:
-        """An OrderCreated of SKUs nobody stocks: inventory_svc, which reads it too, rejects it."""
+    def created(
+        self,
+        user_id: str,
+        at: datetime,
+        order_id: str | None = None,
+        *,
+        lines: int = 1,
+        currency: str = "",
+        as_version: type[Message] = OrderCreated,
+    ) -> str:
+        """An OrderCreated of SKUs nobody stocks: inventory_svc, which reads it too, rejects it.
+
+        `as_version` writes it with a past version's schema (its fields that version lacks dropped).
+        """
         order_id = order_id or str(uuid.uuid4())
         sku = f"NOSTOCK-{user_id.upper()[-12:]}"
         items = [OrderItem(sku=f"{sku}-{n}", quantity=n, unit_price_cents=100) for n in range(1, lines + 1)]
         message = OrderCreated(
-            order_id=order_id, user_id=user_id, items=items, total_cents=sum(i.quantity * 100 for i in items)
+            order_id=order_id,
+            user_id=user_id,
+            items=items,
+            total_cents=sum(i.quantity * 100 for i in items),
+            currency=currency,
         )
         message.created_at.FromDatetime(at)
-        self.send("orders.created", user_id, message)
+        if as_version is OrderCreated:
+            self.send("orders.created", user_id, message)
+        else:
+            past = as_version.FromString(message.SerializeToString())
+            codec = ProtobufCodec(self._registry, as_version)
+            self._producer.produce("orders.created", codec.encode("orders.created", past), user_id.encode())
         return order_id
 
     def reserved(self, order_id: str, user_id: str, at: datetime) -> None:

@@ -13,6 +13,7 @@ from projector.entrypoints.consumer import CONSUMER_NAME
 from projector.entrypoints.replay import ReplayReport, replay
 from tests.integration.helpers import eventually
 from tests.integration.projector_helpers import Events, scalar, unique_minute, user_rows
+from tests.integration.schema_history import order_created
 
 PER_MINUTE = "SELECT orders FROM orders_per_minute WHERE minute = %s"
 
@@ -23,10 +24,15 @@ def test_replay_equals_live_and_hands_over_to_the_live_projector(settings: Setti
     events.rejected(early, user, at + timedelta(seconds=1), "first")
     for lines in range(1, 4):
         events.created(user, at, lines=lines)
+    # Old events are replayed forever: a V1 one (read as USD) and a V2 one in euros.
+    v1 = events.created(user, at, as_version=order_created("v1"))
+    v2 = events.created(user, at, currency="EUR")
     events.flush()
     # Every order decided (by this test or by inventory_svc): nothing of the user changes any more.
     decided = "SELECT count(*) FROM order_status_history JOIN orders USING (order_id) WHERE user_id = %s"
-    eventually(lambda: scalar(settings, decided, user) == 8)
+    eventually(lambda: scalar(settings, decided, user) == 12)
+    currency = "SELECT currency FROM orders WHERE order_id = %s"
+    assert (scalar(settings, currency, v1), scalar(settings, currency, v2)) == ("USD", "EUR")
     live = user_rows(settings, user)
     with psycopg.connect(settings.postgres.dsn) as conn:
         before = {row[0] for row in conn.execute("SELECT order_id FROM orders")}
@@ -43,7 +49,7 @@ def test_replay_equals_live_and_hands_over_to_the_live_projector(settings: Setti
     assert report.events > 0 and report.rows["orders"] >= len(before)
     with psycopg.connect(settings.postgres.dsn) as conn:
         assert before <= {row[0] for row in conn.execute("SELECT order_id FROM orders")}
-    assert scalar(settings, PER_MINUTE, at) == 4
+    assert scalar(settings, PER_MINUTE, at) == 6
     events.created(user, at)
     events.flush()
-    eventually(lambda: scalar(settings, PER_MINUTE, at) == 5)
+    eventually(lambda: scalar(settings, PER_MINUTE, at) == 7)
