@@ -6,6 +6,7 @@ import os
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 from orderflow.inventory.v1 import inventory_service_pb2
+from orderflow.metrics.v1 import metrics_service_pb2
 from orderflow.order.v1 import order_service_pb2
 
 from rest_guard.routes import check, routes_of
@@ -14,6 +15,7 @@ ROUTES = routes_of(
     [
         order_service_pb2.DESCRIPTOR.services_by_name["OrderService"],
         inventory_service_pb2.DESCRIPTOR.services_by_name["InventoryService"],
+        metrics_service_pb2.DESCRIPTOR.services_by_name["MetricsService"],
     ]
 )
 

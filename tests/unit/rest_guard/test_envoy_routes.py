@@ -13,6 +13,7 @@ import pytest
 import yaml
 from google.api import annotations_pb2
 from orderflow.inventory.v1 import inventory_service_pb2
+from orderflow.metrics.v1 import metrics_service_pb2
 from orderflow.order.v1 import order_service_pb2
 
 from devstack.spec import ROOT
@@ -24,6 +25,7 @@ ROUTES: list[dict[str, Any]] = CONFIG["static_resources"]["listeners"][0]["filte
 SERVICES = [
     order_service_pb2.DESCRIPTOR.services_by_name["OrderService"],
     inventory_service_pb2.DESCRIPTOR.services_by_name["InventoryService"],
+    metrics_service_pb2.DESCRIPTOR.services_by_name["MetricsService"],
 ]
 METHODS = ("GET", "PUT", "POST", "DELETE", "PATCH", "HEAD", "OPTIONS", "TRACE")
 
