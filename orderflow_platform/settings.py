@@ -68,6 +68,13 @@ class NotifySettings(BaseModel):
     smtp: SmtpSettings = SmtpSettings()
 
 
+class AggregatorSettings(BaseModel):
+    # How long after a window's minute ends its final value waits for orders still on the way.
+    allowed_lateness_seconds: float = 10.0
+    # A filling window is published at most this often.
+    publish_interval_seconds: float = 1.0
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="ORDERFLOW_", env_nested_delimiter="__")
 
@@ -78,6 +85,7 @@ class Settings(BaseSettings):
     logging: LoggingSettings = LoggingSettings()
     metrics: MetricsSettings = MetricsSettings()
     notify: NotifySettings = NotifySettings()
+    aggregator: AggregatorSettings = AggregatorSettings()
 
     @classmethod
     def settings_customise_sources(

@@ -85,6 +85,17 @@ class StreamProcessor(Protocol):
         """The records one input gives; raises PoisonMessage for input that cannot be used."""
 
 
+class Punctuator(Protocol):
+    """Output driven by the clock rather than by input (a window that closes while no
+    records arrive); it is committed in a transaction like any other output."""
+
+    def due(self) -> bool:
+        """Whether `punctuate` has something to give now; cheap, asked on every poll."""
+
+    def punctuate(self) -> list[OutRecord]:
+        """The records the clock gives now, with the state they change."""
+
+
 @dataclass
 class _Loading:
     """Partitions whose state is being read; `held` drops those revoked meanwhile."""
@@ -146,9 +157,10 @@ class TransactionalLoop:
         processor: StreamProcessor,
         max_batch: int = 500,
         poll_seconds: float = 0.02,
+        punctuator: Punctuator | None = None,
     ) -> None:
         self._settings, self._group, self._transactional_id = settings, group_id, transactional_id
-        self._topics, self._processor = list(topics), processor
+        self._topics, self._processor, self._punctuator = list(topics), processor, punctuator
         self._max_batch, self._poll_seconds = max_batch, poll_seconds
         self._shutdown = Shutdown()
         self._backoff = Backoff()
@@ -185,7 +197,7 @@ class TransactionalLoop:
         try:
             while not shutdown.requested:
                 messages = self._consumer.consume(self._max_batch, self._poll_seconds)
-                if messages:
+                if messages or (self._punctuator is not None and self._punctuator.due()):
                     self._transact(messages)
                 self._install_loaded()
         finally:
@@ -210,6 +222,8 @@ class TransactionalLoop:
             for message in messages:
                 for record in self._outputs(message):
                     self._send(record)
+            for record in self._punctuator.punctuate() if self._punctuator is not None else []:
+                self._send(record)
             positions = [tp for tp in self._consumer.position(self._consumer.assignment()) if tp.offset >= 0]
             self._producer.send_offsets_to_transaction(
                 positions, self._consumer.consumer_group_metadata(), COMMIT_TIMEOUT_SECONDS

@@ -1,0 +1,149 @@
+"""The aggregator's stream processor: two steps in one consumer group, each output committed
+with its input offsets by the shared TransactionalLoop.
+
+1. orders.created N -> aggregator.window-orders, keyed by window start. Orders of one minute
+   sit in every partition of orders.created; re-keyed, all of them reach one partition.
+2. aggregator.window-orders N -> the windows of partition N: every count is recorded on the
+   compacted aggregator.windows N in the same transaction, and the clock publishes the
+   windows on metrics.order.rate (running, then final). State is per partition N and is
+   read back from aggregator.windows N when N is assigned.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator, Sequence
+from datetime import UTC, datetime
+
+from confluent_kafka import Message, TopicPartition
+from confluent_kafka.schema_registry import SchemaRegistryClient
+from confluent_kafka.serialization import SerializationError
+from google.protobuf.message import Message as ProtoMessage
+from orderflow.metrics.v1 import aggregator_pb2 as agg
+from orderflow.metrics.v1.events_pb2 import OrderRateWindow
+from orderflow.order.v1.events_pb2 import OrderCreated
+from prometheus_client import Counter
+
+from aggregator import handlers
+from aggregator.adapters import events
+from aggregator.domain.windows import Policy, Window, Windows
+from orderflow_platform.kafka.serde import ProtobufCodec
+from orderflow_platform.kafka.transactional import OutRecord, PoisonMessage, read_to_end
+from orderflow_platform.logs import get_logger
+from orderflow_platform.settings import KafkaSettings
+
+log = get_logger(__name__)
+INPUTS = (events.ORDERS, events.WINDOW_ORDERS)
+COUNTED = Counter("orderflow_aggregator_orders_counted_total", "Orders counted into their window")
+LATE = Counter("orderflow_aggregator_late_orders_total", "Orders that reached their window after it closed")
+PUBLISHED = Counter("orderflow_aggregator_windows_published_total", "Window values published", ["final"])
+
+
+class Codecs:
+    def __init__(self, registry: SchemaRegistryClient, auto_register: bool) -> None:
+        def codec(message_type: type[ProtoMessage]) -> ProtobufCodec[ProtoMessage]:
+            return ProtobufCodec(registry, message_type, auto_register=auto_register)
+
+        self.by_topic = {
+            events.ORDERS: codec(OrderCreated),
+            events.WINDOW_ORDERS: codec(agg.WindowedOrder),
+            events.WINDOWS: codec(agg.WindowState),
+            events.RATE: codec(OrderRateWindow),
+        }
+
+    def decode(self, message: Message) -> ProtoMessage:
+        value = message.value()
+        if value is None:
+            raise PoisonMessage("no value")
+        topic = str(message.topic())
+        try:
+            return self.by_topic[topic].decode(topic, value)
+        except SerializationError as error:
+            raise PoisonMessage(f"undecodable: {error}") from error
+
+    def record(self, topic: str, key: bytes, value: ProtoMessage, partition: int | None = None) -> OutRecord:
+        return OutRecord(topic, self.by_topic[topic].encode(topic, value), key, partition)
+
+
+class AggregatorProcessor:
+    """A StreamProcessor and the loop's Punctuator; `clock` is wall-clock UTC, which is
+    also the clock order_svc stamps created_at with."""
+
+    def __init__(
+        self,
+        kafka: KafkaSettings,
+        codecs: Codecs,
+        policy: Policy,
+        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+    ) -> None:
+        self._kafka, self._codecs, self._policy, self._clock = kafka, codecs, policy, clock
+        self._windows: dict[int, Windows] = {}
+
+    def load(self, partitions: Sequence[TopicPartition]) -> Callable[[], None]:
+        loaded = {
+            tp.partition: self._read_windows(tp.partition)
+            for tp in partitions
+            if tp.topic == events.WINDOW_ORDERS
+        }
+        return lambda: self._windows.update(loaded)
+
+    def revoked(self, partitions: Sequence[TopicPartition]) -> None:
+        for tp in partitions:
+            if tp.topic == events.WINDOW_ORDERS:
+                self._windows.pop(tp.partition, None)
+
+    def process(self, message: Message) -> list[OutRecord]:
+        decoded = self._codecs.decode(message)
+        try:
+            if isinstance(decoded, OrderCreated):
+                routed = handlers.route_order(events.order(decoded))
+                record = events.windowed_order_record(routed)
+                return [self._codecs.record(events.WINDOW_ORDERS, events.window_key(routed.start), record)]
+            assert isinstance(decoded, agg.WindowedOrder)
+            partition = int(message.partition() or 0)
+            window, late = handlers.count_order(
+                events.windowed_order(decoded), self._windows[partition], self._clock()
+            )
+        except events.InvalidEvent as invalid:
+            raise PoisonMessage(str(invalid)) from invalid
+        COUNTED.inc()
+        if late:
+            LATE.inc()
+        return [self._state_record(window, partition)]
+
+    def due(self) -> bool:
+        now = self._clock()
+        return any(windows.due(now) for windows in self._windows.values())
+
+    def punctuate(self) -> list[OutRecord]:
+        now, records = self._clock(), []
+        for partition, windows in self._windows.items():
+            for window in handlers.publish_due(windows, now):
+                PUBLISHED.labels(str(window.counted.final).lower()).inc()
+                key = events.window_key(window.start)
+                records.append(self._codecs.record(events.RATE, key, events.rate_window(window.counted)))
+                records.append(self._state_record(window, partition))
+        return records
+
+    def _state_record(self, window: Window, partition: int) -> OutRecord:
+        # Into the partition the window's orders come from, where load() reads it back.
+        key, state = events.window_key(window.start), events.window_state_record(window)
+        return self._codecs.record(events.WINDOWS, key, state, partition)
+
+    def _read_windows(self, partition: int) -> Windows:
+        return Windows(self._policy, {w.start: w for w in self._changelog(partition)})
+
+    def _changelog(self, partition: int) -> Iterator[Window]:
+        for message in read_to_end(self._kafka, events.WINDOWS, {partition}):
+            try:
+                decoded = self._codecs.decode(message)
+                assert isinstance(decoded, agg.WindowState)
+                yield events.window(decoded)
+            except PoisonMessage as poison:
+                # Not written by this service (its own records always decode): someone
+                # else's bad record, which never was part of the state.
+                log.warning(
+                    "changelog record skipped",
+                    topic=events.WINDOWS,
+                    offset=message.offset(),
+                    reason=str(poison),
+                )
