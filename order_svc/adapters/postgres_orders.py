@@ -13,7 +13,8 @@ from order_svc.domain.queries import OrderView, PagePosition, Status
 
 # Rows whose OrderCreated is not projected yet (only an outcome is known) are not shown.
 COLUMNS = """
-SELECT order_id, user_id, total_cents, status, reason, created_at, coalesce(decided_at, created_at)
+SELECT order_id, user_id, total_cents, currency, status, reason, created_at,
+  coalesce(decided_at, created_at)
 FROM orders
 """
 GET = COLUMNS + "WHERE order_id = %(order_id)s AND created_at IS NOT NULL"
@@ -61,7 +62,15 @@ class PostgresOrderQueries:
                 lines[order_id].append(OrderLine(sku, quantity, price))
         return [
             OrderView(
-                order_id, user_id, tuple(lines[order_id]), total, Status(status), reason, created, updated
+                order_id,
+                user_id,
+                tuple(lines[order_id]),
+                total,
+                currency,
+                Status(status),
+                reason,
+                created,
+                updated,
             )
-            for order_id, user_id, total, status, reason, created, updated in rows
+            for order_id, user_id, total, currency, status, reason, created, updated in rows
         ]

@@ -31,6 +31,7 @@ class OrderView:
     user_id: str
     lines: tuple[OrderLine, ...]
     total_cents: int
+    currency: str
     status: Status
     reason: str
     created_at: datetime

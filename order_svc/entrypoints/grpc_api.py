@@ -49,6 +49,7 @@ def to_proto(order: OrderView) -> pb.Order:
             for i in order.lines
         ],
         total_cents=order.total_cents,
+        currency=order.currency,
         status=STATUSES[order.status],
         reason=order.reason,
     )

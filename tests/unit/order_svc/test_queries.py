@@ -41,7 +41,7 @@ class FakeOrderQueries:
 def order(user_id: str, minutes: int) -> OrderView:
     when = T0 + timedelta(minutes=minutes)
     lines = (OrderLine("A", 1, 5),)
-    return OrderView(str(uuid.uuid4()), user_id, lines, 5, Status.PENDING, "", when, when)
+    return OrderView(str(uuid.uuid4()), user_id, lines, 5, "EUR", Status.PENDING, "", when, when)
 
 
 def test_get_order_finds_it_refuses_a_malformed_id_and_reports_an_unknown_one() -> None:
