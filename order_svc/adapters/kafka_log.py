@@ -41,6 +41,8 @@ def to_event(order: Order) -> OrderCreated:
         total_cents=order.total_cents,
         idempotency_key=order.idempotency_key or "",
         created_at=created_at,
+        currency=order.currency,
+        contact_email=order.contact_email or "",
     )
 
 

@@ -1,7 +1,8 @@
 """Orders as the domain sees them: a validated request becomes an order with an id.
 
-Pure: no gRPC, Kafka or database here. Every bound is checked and every violation names
-its field with the path a client sent (`items[2].quantity`).
+Pure: no gRPC, Kafka or database here (pycountry and email-validator are data and syntax
+rules, no I/O). Every bound is checked and every violation names its field with the path a
+client sent (`items[2].quantity`).
 """
 
 from __future__ import annotations
@@ -12,6 +13,9 @@ import uuid
 from dataclasses import dataclass, field
 from datetime import datetime
 
+import pycountry
+from email_validator import EmailNotValidError, validate_email
+
 MAX_USER_ID_LENGTH = 64
 MAX_ITEMS = 100
 MAX_QUANTITY = 10_000
@@ -20,6 +24,12 @@ MAX_IDEMPOTENCY_KEY_LENGTH = 128
 USER_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.@-]*")
 SKU = re.compile(r"[A-Z0-9][A-Z0-9-]{0,31}")
 IDEMPOTENCY_KEY = re.compile(r"[\x21-\x7e]+")  # printable ASCII, no spaces
+CURRENCY = re.compile(r"[A-Z]{3}")
+# ISO 4217 as pycountry ships it (the iso-codes list, updated with the standard);
+# pycountry's own lookup ignores case, hence the pattern as well.
+KNOWN_CURRENCIES = frozenset(currency.alpha_3 for currency in pycountry.currencies)
+# What an order without a currency is priced in, as every V1 order was.
+DEFAULT_CURRENCY = "USD"
 
 
 @dataclass(frozen=True)
@@ -37,6 +47,8 @@ class CreateOrder:
     lines: tuple[OrderLine, ...]
     total_cents: int
     idempotency_key: str | None = None
+    currency: str | None = None
+    contact_email: str | None = None
 
 
 @dataclass(frozen=True)
@@ -61,6 +73,9 @@ class Order:
     total_cents: int
     created_at: datetime
     idempotency_key: str | None = None
+    currency: str = DEFAULT_CURRENCY
+    # Normalized (lower-case after the @, Unicode in NFC): the address notices are sent to.
+    contact_email: str | None = None
 
 
 def validate(command: CreateOrder) -> None:
@@ -77,14 +92,41 @@ def validate(command: CreateOrder) -> None:
                 "idempotency_key", f"must be 1..{MAX_IDEMPOTENCY_KEY_LENGTH} printable ASCII characters"
             )
         )
+    currency = command.currency
+    if currency is not None and not (CURRENCY.fullmatch(currency) and currency in KNOWN_CURRENCIES):
+        violations.append(Violation("currency", "must be a known ISO 4217 code in upper case, e.g. EUR"))
+    if command.contact_email is not None:
+        try:
+            normalized_email(command.contact_email)
+        except EmailNotValidError as error:
+            violations.append(Violation("contact_email", f"must be an email address: {error}"))
     if violations:
         raise InvalidOrder(violations)
 
 
+def normalized_email(address: str) -> str:
+    """The address normalized; raises EmailNotValidError for one that is not an address.
+
+    Syntax only: a DNS lookup per order would make intake wait on resolvers, and whether
+    the mailbox exists only its mail server can say.
+    """
+    return validate_email(address, check_deliverability=False).normalized
+
+
 def fingerprint(command: CreateOrder) -> str:
-    """A digest of what was ordered: a retry matches it, a different order under the same key does not."""
+    """A digest of what was ordered: a retry matches it, a different order under the same key does not.
+
+    Currency and contact address join the digest only when they differ from an order
+    without them, so keys claimed before V2 still match their retries, and an explicit
+    USD is the same request as no currency.
+    """
     lines = ";".join(f"{line.sku}x{line.quantity}@{line.unit_price_cents}" for line in command.lines)
-    return hashlib.sha256(f"{command.user_id}|{lines}|{command.total_cents}".encode()).hexdigest()
+    what = f"{command.user_id}|{lines}|{command.total_cents}"
+    currency = command.currency or DEFAULT_CURRENCY
+    email = normalized_email(command.contact_email) if command.contact_email is not None else ""
+    if currency != DEFAULT_CURRENCY or email:
+        what += f"|{currency}|{email}"
+    return hashlib.sha256(what.encode()).hexdigest()
 
 
 def place(command: CreateOrder, now: datetime, order_id: str | None = None) -> Order:
@@ -96,6 +138,8 @@ def place(command: CreateOrder, now: datetime, order_id: str | None = None) -> O
         total_cents=command.total_cents,
         created_at=now,
         idempotency_key=command.idempotency_key,
+        currency=command.currency or DEFAULT_CURRENCY,
+        contact_email=None if command.contact_email is None else normalized_email(command.contact_email),
     )
 
 

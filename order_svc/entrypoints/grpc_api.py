@@ -37,6 +37,8 @@ def to_command(request: pb.CreateOrderRequest) -> CreateOrder:
         lines=tuple(OrderLine(i.sku, i.quantity, i.unit_price_cents) for i in request.items),
         total_cents=request.total_cents,
         idempotency_key=request.idempotency_key if request.HasField("idempotency_key") else None,
+        currency=request.currency if request.HasField("currency") else None,
+        contact_email=request.contact_email if request.HasField("contact_email") else None,
     )
 
 

@@ -136,6 +136,19 @@ def test_an_accepted_order_is_pending_and_its_event_is_keyed_by_user(harness: Ha
     )
 
 
+def test_a_v2_order_carries_its_currency_and_contact_email_and_an_order_without_them_is_usd(
+    harness: Harness, unique: str
+) -> None:
+    user = f"user-{unique}"
+    euros = harness.call(request(user, currency="EUR", contact_email=f"ann.{unique}@example.com"))
+    dollars = harness.call(request(user))
+    events = [event for _key, event, _trace in harness.events_of(user, 2)]
+    assert [(e.order_id, e.currency, e.contact_email) for e in events] == [
+        (euros.order_id, "EUR", f"ann.{unique}@example.com"),
+        (dollars.order_id, "USD", ""),
+    ]
+
+
 @pytest.mark.parametrize(
     ("changes", "field"),
     [
@@ -152,6 +165,9 @@ def test_an_accepted_order_is_pending_and_its_event_is_keyed_by_user(harness: Ha
         ({"total_cents": 1}, "total_cents"),
         ({"items": [ITEM] * 101, "total_cents": 500 * 101}, "items"),
         ({"user_id": "u" * 10_000}, "user_id"),
+        ({"currency": "usd"}, "currency"),
+        ({"currency": "XYZ"}, "currency"),
+        ({"contact_email": "ann@@example.com"}, "contact_email"),
     ],
 )
 def test_invalid_orders_are_refused_naming_the_field(
@@ -220,6 +236,17 @@ def test_a_key_reused_for_a_different_order_is_refused(harness: Harness, unique:
         harness.call(request(user, key="k", items=[OrderItem(sku="SKU-2", quantity=1, unit_price_cents=500)]))
     assert refused.value.code() == grpc.StatusCode.INVALID_ARGUMENT
     assert "idempotency_key" in (refused.value.details() or "")
+
+
+def test_a_key_retried_with_another_currency_is_a_different_order(harness: Harness, unique: str) -> None:
+    user = f"user-{unique}"
+    first = harness.call(request(user, key="k", currency="EUR"))
+    assert harness.call(request(user, key="k", currency="EUR")).order_id == first.order_id
+    for other in ({"currency": "GBP"}, {}, {"currency": "EUR", "contact_email": "ann@example.com"}):
+        with pytest.raises(grpc.aio.AioRpcError) as refused:
+            harness.call(request(user, key="k", **other))
+        assert refused.value.code() == grpc.StatusCode.INVALID_ARGUMENT
+        assert "idempotency_key" in (refused.value.details() or "")
 
 
 def test_kafka_down_gives_unavailable_within_the_deadline_then_recovers(

@@ -1,4 +1,5 @@
 import asyncio
+import dataclasses
 from datetime import UTC, datetime
 
 import pytest
@@ -39,6 +40,22 @@ def test_a_key_reused_for_another_order_is_refused() -> None:
         asyncio.run(handlers.create_order(command("k1", total=900), log, ledger))
     assert [v.field for v in refused.value.violations] == ["idempotency_key"]
     assert len(log.appended) == 1
+
+
+def test_a_key_reused_with_another_currency_or_address_is_refused() -> None:
+    log, ledger = FakeOrderLog(), FakeRequestLedger()
+    euros = dataclasses.replace(command("k1"), currency="EUR", contact_email="alice@example.com")
+    first = asyncio.run(handlers.create_order(euros, log, ledger))
+    assert asyncio.run(handlers.create_order(euros, log, ledger)).order_id == first.order_id
+    for other in (
+        dataclasses.replace(euros, currency="GBP"),
+        dataclasses.replace(euros, contact_email="bob@example.com"),
+        command("k1"),
+    ):
+        with pytest.raises(InvalidOrder) as refused:
+            asyncio.run(handlers.create_order(other, log, ledger))
+        assert [v.field for v in refused.value.violations] == ["idempotency_key"]
+    assert [(o.currency, o.contact_email) for o in log.appended] == [("EUR", "alice@example.com")]
 
 
 def test_a_retry_after_a_failed_append_appends_under_the_same_order_id() -> None:

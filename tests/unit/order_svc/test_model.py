@@ -1,3 +1,4 @@
+import hashlib
 from datetime import UTC, datetime
 
 import pytest
@@ -7,6 +8,7 @@ from order_svc.domain.model import (
     CreateOrder,
     InvalidOrder,
     OrderLine,
+    fingerprint,
     place,
 )
 
@@ -52,6 +54,20 @@ def test_a_given_id_is_kept() -> None:
         ({"idempotency_key": ""}, ["idempotency_key"]),
         ({"idempotency_key": "k" * 129}, ["idempotency_key"]),
         ({"idempotency_key": "has space"}, ["idempotency_key"]),
+        ({"currency": ""}, ["currency"]),
+        ({"currency": "eur"}, ["currency"]),
+        ({"currency": "EU"}, ["currency"]),
+        ({"currency": "EURO"}, ["currency"]),
+        ({"currency": "ABC"}, ["currency"]),  # three letters, but no ISO 4217 code
+        ({"currency": " EUR"}, ["currency"]),
+        ({"contact_email": ""}, ["contact_email"]),
+        ({"contact_email": "alice"}, ["contact_email"]),
+        ({"contact_email": "alice@"}, ["contact_email"]),
+        ({"contact_email": "alice@localhost"}, ["contact_email"]),
+        ({"contact_email": "alice@shop.test"}, ["contact_email"]),  # a reserved domain
+        ({"contact_email": "alice smith@example.com"}, ["contact_email"]),
+        ({"contact_email": "alice@example.com\nBcc: x@example.com"}, ["contact_email"]),
+        ({"contact_email": "a" * 250 + "@example.com"}, ["contact_email"]),  # over 254 characters
     ],
 )
 def test_each_violation_names_its_field(changes: dict[str, object], fields: list[str]) -> None:
@@ -59,11 +75,78 @@ def test_each_violation_names_its_field(changes: dict[str, object], fields: list
 
 
 def test_all_violations_are_reported_at_once() -> None:
-    bad = command(user_id="", lines=(OrderLine("", 0, -1), LINE), idempotency_key=" ")
+    bad = command(
+        user_id="",
+        lines=(OrderLine("", 0, -1), LINE),
+        idempotency_key=" ",
+        currency="XYZ",
+        contact_email="nobody",
+    )
     assert violated_fields(bad) == [
         "user_id",
         "items[0].sku",
         "items[0].quantity",
         "items[0].unit_price_cents",
         "idempotency_key",
+        "currency",
+        "contact_email",
     ]
+
+
+def test_without_currency_an_order_is_in_dollars_and_has_no_contact_address() -> None:
+    order = place(command(), NOW)
+    assert (order.currency, order.contact_email) == ("USD", None)
+
+
+@pytest.mark.parametrize("currency", ["EUR", "JPY", "CHF", "USD"])
+def test_a_known_currency_is_kept(currency: str) -> None:
+    assert place(command(currency=currency), NOW).currency == currency
+
+
+@pytest.mark.parametrize(
+    ("given", "kept"),
+    [
+        ("alice@example.com", "alice@example.com"),
+        ("Alice@Example.COM", "Alice@example.com"),
+        ("jörg@bücher.example.org", "jörg@bücher.example.org"),
+    ],
+)
+def test_a_contact_address_is_kept_normalized(given: str, kept: str) -> None:
+    assert place(command(contact_email=given), NOW).contact_email == kept
+
+
+def test_a_refused_address_says_why() -> None:
+    with pytest.raises(InvalidOrder) as error:
+        place(command(contact_email="alice"), NOW)
+    (violation,) = error.value.violations
+    assert "@" in violation.description
+
+
+def test_the_fingerprint_of_an_order_without_currency_or_address_is_the_one_before_v2() -> None:
+    # Keys claimed before V2 hold this digest; their retries must still match it.
+    before_v2 = hashlib.sha256(b"alice|SKU-1x2@250|500").hexdigest()
+    assert fingerprint(command()) == before_v2
+    assert fingerprint(command(currency="USD")) == before_v2
+
+
+@pytest.mark.parametrize(
+    "changes",
+    [
+        {"currency": "EUR"},
+        {"contact_email": "alice@example.com"},
+        {"currency": "USD", "contact_email": "a@b.io"},
+    ],
+)
+def test_currency_and_contact_address_are_part_of_the_fingerprint(changes: dict[str, object]) -> None:
+    assert fingerprint(command(**changes)) != fingerprint(command())
+    assert fingerprint(command(**changes)) == fingerprint(command(**changes))
+
+
+def test_the_fingerprint_tells_currencies_and_addresses_apart_but_not_spellings_of_one_address() -> None:
+    assert fingerprint(command(currency="EUR")) != fingerprint(command(currency="GBP"))
+    assert fingerprint(command(contact_email="a@example.com")) != fingerprint(
+        command(contact_email="b@example.com")
+    )
+    assert fingerprint(command(contact_email="a@EXAMPLE.com")) == fingerprint(
+        command(contact_email="a@example.com")
+    )
