@@ -53,6 +53,18 @@ def test_order_fields_are_bounded_as_order_svc_checks_them() -> None:
     assert parameter("/v1/orders/{order_id}", "get", "order_id")["format"] == "uuid"
 
 
+def test_currency_and_contact_email_are_declared_as_order_svc_checks_them() -> None:
+    currency = schema("v1CreateOrderRequest", "currency")
+    assert (currency["pattern"], currency["default"]) == (
+        full(order_rules.CURRENCY),
+        order_rules.DEFAULT_CURRENCY,
+    )
+    assert schema("v1Order", "currency")["pattern"] == full(order_rules.CURRENCY)
+    # The pattern is looser than the service (not every three letters are a code), never stricter.
+    assert all(order_rules.CURRENCY.fullmatch(code) for code in order_rules.KNOWN_CURRENCIES)
+    assert schema("v1CreateOrderRequest", "contact_email")["format"] == "email"
+
+
 @pytest.mark.parametrize(
     ("field", "highest"),
     [
