@@ -49,6 +49,15 @@ def test_create_order_returns_the_id_and_pending(unique: str) -> None:
         ({"user_id": ["u"], "items": [ITEM], "total_cents": 500}, "user_id"),
         ({"user_id": "u", "items": [ITEM], "total_cents": 500, "coupon": "X"}, "coupon"),
         ({"user_id": "u", "items": [{**ITEM, "qty": 1}], "total_cents": 500}, "qty"),
+        ({"user_id": "u", "items": [ITEM], "total_cents": 500, "currency": "eur"}, "currency"),
+        ({"user_id": "u", "items": [ITEM], "total_cents": 500, "currency": "ABC"}, "currency"),
+        ({"user_id": "u", "items": [ITEM], "total_cents": 500, "currency": ""}, "currency"),
+        ({"user_id": "u", "items": [ITEM], "total_cents": 500, "currency": None}, "currency"),
+        ({"user_id": "u", "items": [ITEM], "total_cents": 500, "currency": ["EUR"]}, "currency"),
+        ({"user_id": "u", "items": [ITEM], "total_cents": 500, "contact_email": "ann"}, "contact_email"),
+        ({"user_id": "u", "items": [ITEM], "total_cents": 500, "contact_email": "a@x.test"}, "contact_email"),
+        ({"user_id": "u", "items": [ITEM], "total_cents": 500, "contact_email": None}, "contact_email"),
+        ({"user_id": "u", "items": [ITEM], "total_cents": 500, "contactEmail": 7}, "contactEmail"),
     ],
 )
 def test_invalid_input_is_400_naming_the_field(body: dict[str, Any], field: str) -> None:
