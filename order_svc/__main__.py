@@ -12,6 +12,7 @@ from order_svc.entrypoints.grpc_api import SERVICE, OrderServicer
 from orderflow_platform import grpc_server
 from orderflow_platform.logs import configure_logging, get_logger
 from orderflow_platform.metrics import serve_metrics
+from orderflow_platform.schema_gate import schemas_registered
 from orderflow_platform.settings import load_settings
 from orderflow_platform.shutdown import Shutdown
 
@@ -32,6 +33,7 @@ async def main() -> None:
                 [SERVICE],
                 address,
                 shutdown,
+                until_ready=lambda: schemas_registered(order_log.schemas(), shutdown),
             )
     finally:
         undelivered = order_log.close()

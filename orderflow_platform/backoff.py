@@ -18,8 +18,12 @@ class Backoff:
 
     def wait(self, stop: Interruptible) -> None:
         """Waits the next delay (doubling up to the ceiling) or until a stop is requested."""
-        stop.wait(self._next)
-        self._next = min(self._next * 2, self._max)
+        stop.wait(self.next_delay())
+
+    def next_delay(self) -> float:
+        """The delay to wait now; the one after it is twice as long, up to the ceiling."""
+        delay, self._next = self._next, min(self._next * 2, self._max)
+        return delay
 
     def reset(self) -> None:
         self._next = self._first

@@ -111,6 +111,14 @@ class RunningServer:
     server: grpc.aio.Server
     health: health.aio.HealthServicer
     port: int
+    health_names: tuple[str, ...]
+
+    async def report(self, serving: bool) -> None:
+        status = (
+            health_pb2.HealthCheckResponse.SERVING if serving else health_pb2.HealthCheckResponse.NOT_SERVING
+        )
+        for name in self.health_names:
+            await self.health.set(name, status)
 
     async def drain(self, grace_seconds: float) -> None:
         """Reports NOT_SERVING to health checks, then lets in-flight calls finish."""
@@ -120,9 +128,14 @@ class RunningServer:
 
 
 async def start(
-    register: Callable[[grpc.aio.Server], None], service_names: Sequence[str], address: str
+    register: Callable[[grpc.aio.Server], None],
+    service_names: Sequence[str],
+    address: str,
+    *,
+    serving: bool = True,
 ) -> RunningServer:
-    """A started server with the services, health, reflection and RPC metrics."""
+    """A started server with the services, health, reflection and RPC metrics; its health
+    says NOT_SERVING until `RunningServer.serving()` when started with `serving=False`."""
     server = grpc.aio.server(
         # Metrics outermost, so a refused undecodable request is counted with its code.
         interceptors=[MetricsInterceptor(), RequestDecodingInterceptor()],
@@ -134,15 +147,15 @@ async def start(
     register(server)
     health_servicer = health.aio.HealthServicer()
     health_pb2_grpc.add_HealthServicer_to_server(health_servicer, server)
-    for name in ("", *service_names):
-        await health_servicer.set(name, health_pb2.HealthCheckResponse.SERVING)
     reflection.enable_server_reflection(
         (*service_names, health.SERVICE_NAME, reflection.SERVICE_NAME), server
     )
     port = server.add_insecure_port(address)
+    running = RunningServer(server, health_servicer, port, ("", *service_names))
+    await running.report(serving)
     await server.start()
-    log.info("serving", address=address, port=port, services=list(service_names))
-    return RunningServer(server, health_servicer, port)
+    log.info("serving", address=address, port=port, services=list(service_names), ready=serving)
+    return running
 
 
 async def serve(
@@ -150,9 +163,15 @@ async def serve(
     service_names: Sequence[str],
     address: str,
     shutdown: Shutdown,
+    *,
     grace_seconds: float = 10.0,
+    until_ready: Callable[[], Awaitable[bool]] | None = None,
 ) -> None:
-    """Serves until shutdown is requested, then drains."""
-    running = await start(register, service_names, address)
+    """Serves until shutdown is requested, then drains. With `until_ready`, health says
+    NOT_SERVING until it returns True."""
+    running = await start(register, service_names, address, serving=until_ready is None)
+    if until_ready is not None and await until_ready():
+        await running.report(True)
+        log.info("ready")
     await shutdown.wait_async()
     await running.drain(grace_seconds)

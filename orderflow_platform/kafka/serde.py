@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import struct
-from typing import Generic, TypeVar
+from collections.abc import Iterable
+from typing import Any, Generic, TypeVar
 
 import httpx
 from confluent_kafka.schema_registry import SchemaRegistryClient
@@ -23,6 +24,10 @@ class RegistryUnavailable(Exception):
     """The registry could not be asked; the record may well be good, so try it again later."""
 
 
+class SchemaRefused(Exception):
+    """The registry refuses this schema under its compatibility rule; says why."""
+
+
 class ProtobufCodec(Generic[M]):
     """Encodes and decodes one message type; the schema is registered on first encode."""
 
@@ -40,10 +45,12 @@ class ProtobufCodec(Generic[M]):
     def encode(self, topic: str, message: M) -> bytes:
         try:
             data = self._serializer(message, SerializationContext(topic, MessageField.VALUE))
-        except (httpx.TransportError, SchemaRegistryError) as error:
-            if isinstance(error, SchemaRegistryError) and not _transient(error):
-                raise
+        except httpx.TransportError as error:
             raise RegistryUnavailable(str(error)) from error
+        except SchemaRegistryError as error:
+            if _transient(error):
+                raise RegistryUnavailable(str(error)) from error
+            raise SchemaRefused(f"{topic}-value: {error.error_message}") from error
         assert isinstance(data, bytes)
         return data
 
@@ -75,3 +82,13 @@ class ProtobufCodec(Generic[M]):
 def _transient(error: SchemaRegistryError) -> bool:
     status = error.http_status_code
     return status not in _NO_SUCH_SCHEMA or status in _TRANSIENT_CLIENT_ERRORS
+
+
+def register(codecs: Iterable[tuple[str, ProtobufCodec[Any]]]) -> None:
+    """Registers each codec's schema under its topic's subject, as its first record would.
+
+    Raises SchemaRefused when the registry will not take one, RegistryUnavailable when it
+    cannot be asked.
+    """
+    for topic, codec in codecs:
+        codec.encode(topic, codec.message_type())
