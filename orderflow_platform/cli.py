@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 
+from orderflow_ops.schemas import EVENTS, SchemaCatalogue
 from orderflow_platform import demo
 from orderflow_platform.kafka import topics
 from orderflow_platform.kafka.clients import admin_client
@@ -20,6 +21,11 @@ def main(argv: list[str] | None = None) -> int:
     topic_commands.add_argument("action", choices=["apply", "check"])
     registry_commands = groups.add_parser("registry", help="schema registry administration")
     registry_commands.add_argument("action", choices=["init"])
+    schema_commands = groups.add_parser("schemas", help="proto/'s event schemas against the registry")
+    schema_actions = schema_commands.add_subparsers(dest="action", required=True)
+    schema_actions.add_parser("check", help="are they compatible with every registered version?")
+    schema_actions.add_parser("register", help="register them (a deploy step, before the producers)")
+    schema_actions.add_parser("history", help="a subject's versions and their fields").add_argument("topic")
     stock_commands = groups.add_parser("stock", help="demo stock, set through InventoryService")
     stock_commands.add_argument("action", choices=["seed"])
     stock_commands.add_argument("--quantity", type=int, default=100, help="on-hand units per SKU")
@@ -47,10 +53,28 @@ def main(argv: list[str] | None = None) -> int:
         return 1 if any(outcome.startswith("not set") for _sku, outcome in outcomes) else 0
     if args.group == "replay":
         return replay.run(settings)
+    if args.group == "schemas":
+        return schemas_command(SchemaCatalogue(settings.registry), args.action, getattr(args, "topic", None))
     if args.group == "registry":
         RegistryAdmin(settings.registry).set_compatibility(settings.registry.compatibility)
         print(f"registry: global compatibility {settings.registry.compatibility}")
     return 0
+
+
+def schemas_command(catalogue: SchemaCatalogue, action: str, topic: str | None) -> int:
+    if action == "history":
+        assert topic is not None
+        if topic not in EVENTS:
+            print(f"no event schema for {topic}; known: {', '.join(EVENTS)}", file=sys.stderr)
+            return 2
+        for version in catalogue.history(topic):
+            changes = ", ".join([f"+{f}" for f in version.added] + [f"-{f}" for f in version.removed])
+            print(f"version {version.version} (id {version.schema_id}): {changes or 'no field changes'}")
+        return 0
+    verdicts = list(catalogue.check() if action == "check" else catalogue.register())
+    for verdict in verdicts:
+        print(f"{'ok ' if verdict.ok else 'NO '} {verdict.subject}: {verdict.detail}")
+    return 0 if all(v.ok for v in verdicts) else 1
 
 
 if __name__ == "__main__":

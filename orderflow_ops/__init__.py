@@ -1,0 +1,1 @@
+"""Operator tooling above the services: it wires what it needs from them."""
