@@ -104,7 +104,7 @@ class SchemaCatalogue:
                 yield Verdict(subject, True, "not registered yet: its first producer registers it")
                 continue
             try:
-                body = self._body(message.DESCRIPTOR.file)
+                body = self._body(cast(FileDescriptor, message.DESCRIPTOR.file))
             except LookupError as missing:
                 yield Verdict(subject, False, str(missing))
                 continue
