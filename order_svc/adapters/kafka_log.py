@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Callable
 from datetime import datetime
+from typing import Any
 
 import httpx
 from confluent_kafka import Consumer, KafkaException, Message, Producer
@@ -112,6 +113,10 @@ class KafkaOrderLog:
             )
         finally:
             consumer.close()
+
+    def schemas(self) -> list[tuple[str, ProtobufCodec[Any]]]:
+        """What this log writes, by topic: registered before the service reports ready."""
+        return [(TOPIC, self._codec)]
 
     def close(self, timeout: float = 10.0) -> int:
         """Flushes what is in flight; returns how many events were not delivered."""
