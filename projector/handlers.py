@@ -13,3 +13,4 @@ def project(events: Iterable[Event], models: ReadModels) -> None:
     models.place(changes.placed)
     models.decide(changes.decided)
     models.set_stock(changes.stock)
+    models.count_minutes(changes.minutes)

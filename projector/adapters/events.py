@@ -12,12 +12,14 @@ from confluent_kafka.serialization import SerializationError
 from google.protobuf.message import Message as ProtoMessage
 from google.protobuf.timestamp_pb2 import Timestamp
 from orderflow.inventory.v1.events_pb2 import OrderRejected, OrderReserved, StockLevel
+from orderflow.metrics.v1.events_pb2 import OrderRateWindow
 from orderflow.order.v1.events_pb2 import OrderCreated
 
 from orderflow_platform.kafka.serde import ProtobufCodec
 from orderflow_platform.kafka.transactional import PoisonMessage
 from projector.domain.model import (
     Event,
+    MinuteCounted,
     OrderDecided,
     OrderLine,
     OrderPlaced,
@@ -29,7 +31,8 @@ ORDERS_CREATED = "orders.created"
 INVENTORY_RESERVED = "inventory.reserved"
 INVENTORY_FAILED = "inventory.failed"
 INVENTORY_STOCK = "inventory.stock"
-TOPICS = (ORDERS_CREATED, INVENTORY_RESERVED, INVENTORY_FAILED, INVENTORY_STOCK)
+ORDER_RATE = "metrics.order.rate"
+TOPICS = (ORDERS_CREATED, INVENTORY_RESERVED, INVENTORY_FAILED, INVENTORY_STOCK, ORDER_RATE)
 M = TypeVar("M", bound=ProtoMessage)
 DEFAULT_CURRENCY = "USD"
 
@@ -64,6 +67,10 @@ def stock_changed(m: StockLevel) -> StockChanged:
     return StockChanged(m.sku, m.on_hand, m.reserved, _time(m.updated_at), m.cause_id)
 
 
+def minute_counted(m: OrderRateWindow) -> MinuteCounted:
+    return MinuteCounted(_time(m.window_start), m.order_count)
+
+
 class EventDecoder:
     """Decodes a record of any of TOPICS; raises PoisonMessage for one it cannot use."""
 
@@ -73,6 +80,7 @@ class EventDecoder:
             INVENTORY_RESERVED: self._reader(registry, INVENTORY_RESERVED, OrderReserved, confirmed),
             INVENTORY_FAILED: self._reader(registry, INVENTORY_FAILED, OrderRejected, rejected),
             INVENTORY_STOCK: self._reader(registry, INVENTORY_STOCK, StockLevel, stock_changed),
+            ORDER_RATE: self._reader(registry, ORDER_RATE, OrderRateWindow, minute_counted),
         }
 
     @staticmethod

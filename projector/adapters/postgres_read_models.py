@@ -13,13 +13,13 @@ from dataclasses import dataclass
 import psycopg
 from psycopg import sql
 
-from projector.domain.model import OrderDecided, OrderPlaced, StockChanged
+from projector.domain.model import MinuteCounted, OrderDecided, OrderPlaced, StockChanged
 
 LIVE_SCHEMA = "public"
 TABLES = ("orders", "order_lines", "order_status_history", "stock_levels", "orders_per_minute")
 
 # An order is placed once: a duplicate OrderCreated, or one arriving after another with
-# its order_id, leaves the row, its lines and its minute's count as they are.
+# its order_id, leaves the row and its lines as they are.
 PLACE = """
 WITH new_orders AS (
     INSERT INTO {s}.orders AS o
@@ -41,14 +41,10 @@ WITH new_orders AS (
                 %(line_quantity)s::int[], %(line_unit_price_cents)s::bigint[])
          AS l(id, line_no, sku, qty, price)
     WHERE id IN (SELECT order_id FROM new_orders)
-), history AS (
-    INSERT INTO {s}.order_status_history (order_id, status, at)
-    SELECT order_id, 'PENDING', created_at FROM new_orders
-    ON CONFLICT DO NOTHING
 )
-INSERT INTO {s}.orders_per_minute AS m (minute, orders)
-SELECT date_trunc('minute', created_at, 'UTC'), count(*) FROM new_orders GROUP BY 1
-ON CONFLICT (minute) DO UPDATE SET orders = m.orders + EXCLUDED.orders
+INSERT INTO {s}.order_status_history (order_id, status, at)
+SELECT order_id, 'PENDING', created_at FROM new_orders
+ON CONFLICT DO NOTHING
 """
 # The row may not exist yet (the outcome overtook its OrderCreated): create it with what
 # the outcome knows, and PLACE fills in the rest.
@@ -73,6 +69,13 @@ SELECT * FROM unnest(%(sku)s::text[], %(on_hand)s::bigint[], %(reserved)s::bigin
 ON CONFLICT (sku) DO UPDATE
     SET on_hand = EXCLUDED.on_hand, reserved = EXCLUDED.reserved,
         updated_at = EXCLUDED.updated_at, cause_id = EXCLUDED.cause_id
+"""
+
+# The aggregator's count of a minute (metrics.order.rate) replaces the row's.
+COUNT_MINUTES = """
+INSERT INTO {s}.orders_per_minute (minute, orders)
+SELECT * FROM unnest(%(minute)s::timestamptz[], %(orders)s::bigint[])
+ON CONFLICT (minute) DO UPDATE SET orders = EXCLUDED.orders
 """
 
 
@@ -118,3 +121,7 @@ class PostgresReadModels:
     def set_stock(self, levels: Sequence[StockChanged]) -> None:
         if levels:
             self._run(SET_STOCK, _columns(levels, "sku", "on_hand", "reserved", "updated_at", "cause_id"))
+
+    def count_minutes(self, counts: Sequence[MinuteCounted]) -> None:
+        if counts:
+            self._run(COUNT_MINUTES, _columns(counts, "minute", "orders"))

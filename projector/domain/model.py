@@ -3,7 +3,8 @@
 A batch folds to at most one row change per order and per SKU, chosen so that the result
 does not depend on how the events were split into batches: the first OrderCreated of an
 order wins (a duplicate repeats it), the first outcome wins (there is only one), and the
-latest StockLevel of a SKU wins (the stock topic is a changelog).
+latest StockLevel of a SKU and the latest count of a minute win (both topics are
+changelogs).
 """
 
 from __future__ import annotations
@@ -56,7 +57,15 @@ class StockChanged:
     cause_id: str
 
 
-Event = OrderPlaced | OrderDecided | StockChanged
+@dataclass(frozen=True)
+class MinuteCounted:
+    """The aggregator's latest count of a minute's orders (metrics.order.rate)."""
+
+    minute: datetime
+    orders: int
+
+
+Event = OrderPlaced | OrderDecided | StockChanged | MinuteCounted
 
 
 @dataclass(frozen=True)
@@ -64,12 +73,14 @@ class BatchChanges:
     placed: tuple[OrderPlaced, ...]
     decided: tuple[OrderDecided, ...]
     stock: tuple[StockChanged, ...]
+    minutes: tuple[MinuteCounted, ...]
 
 
 def fold(events: Iterable[Event]) -> BatchChanges:
     placed: dict[str, OrderPlaced] = {}
     decided: dict[str, OrderDecided] = {}
     stock: dict[str, StockChanged] = {}
+    minutes: dict[datetime, MinuteCounted] = {}
     for event in events:
         match event:
             case OrderPlaced():
@@ -78,4 +89,8 @@ def fold(events: Iterable[Event]) -> BatchChanges:
                 decided.setdefault(event.order_id, event)
             case StockChanged():
                 stock[event.sku] = event
-    return BatchChanges(tuple(placed.values()), tuple(decided.values()), tuple(stock.values()))
+            case MinuteCounted():
+                minutes[event.minute] = event
+    return BatchChanges(
+        tuple(placed.values()), tuple(decided.values()), tuple(stock.values()), tuple(minutes.values())
+    )

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Protocol
 
-from projector.domain.model import OrderDecided, OrderPlaced, StockChanged
+from projector.domain.model import MinuteCounted, OrderDecided, OrderPlaced, StockChanged
 
 
 class ReadModels(Protocol):
@@ -16,8 +16,8 @@ class ReadModels(Protocol):
     """
 
     def place(self, orders: Sequence[OrderPlaced]) -> None:
-        """Fills in each order, its lines and its PENDING history entry, and counts it in
-        its minute; an order already placed is left as it is."""
+        """Fills in each order, its lines and its PENDING history entry; an order already
+        placed is left as it is."""
 
     def decide(self, decisions: Sequence[OrderDecided]) -> None:
         """Sets each order's outcome, creating the order row if its OrderCreated has not
@@ -25,3 +25,6 @@ class ReadModels(Protocol):
 
     def set_stock(self, levels: Sequence[StockChanged]) -> None:
         """Replaces each SKU's stock level."""
+
+    def count_minutes(self, counts: Sequence[MinuteCounted]) -> None:
+        """Replaces each minute's order count."""

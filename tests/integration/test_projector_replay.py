@@ -33,6 +33,8 @@ def test_replay_equals_live_and_hands_over_to_the_live_projector(settings: Setti
     eventually(lambda: scalar(settings, decided, user) == 12)
     currency = "SELECT currency FROM orders WHERE order_id = %s"
     assert (scalar(settings, currency, v1), scalar(settings, currency, v2)) == ("USD", "EUR")
+    # The minute's count comes from the aggregator, through metrics.order.rate.
+    eventually(lambda: scalar(settings, PER_MINUTE, at) == 6)
     live = user_rows(settings, user)
     with psycopg.connect(settings.postgres.dsn) as conn:
         before = {row[0] for row in conn.execute("SELECT order_id FROM orders")}

@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from projector.domain.model import OrderDecided, OrderLine, OrderPlaced, Status, StockChanged
+from projector.domain.model import MinuteCounted, OrderDecided, OrderLine, OrderPlaced, Status, StockChanged
 
 
 @dataclass
@@ -32,8 +32,6 @@ class FakeReadModels:
             if row.created_at is None:
                 row.user_id, row.lines, row.created_at = o.user_id, o.lines, o.created_at
                 self.history.add((o.order_id, Status.PENDING))
-                minute = o.created_at.replace(second=0, microsecond=0)
-                self.per_minute[minute] = self.per_minute.get(minute, 0) + 1
 
     def decide(self, decisions: Sequence[OrderDecided]) -> None:
         for d in decisions:
@@ -44,3 +42,6 @@ class FakeReadModels:
 
     def set_stock(self, levels: Sequence[StockChanged]) -> None:
         self.stock.update((s.sku, s) for s in levels)
+
+    def count_minutes(self, counts: Sequence[MinuteCounted]) -> None:
+        self.per_minute.update((c.minute, c.orders) for c in counts)

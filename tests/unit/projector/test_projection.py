@@ -7,6 +7,7 @@ from itertools import permutations
 
 from projector.domain.model import (
     Event,
+    MinuteCounted,
     OrderDecided,
     OrderLine,
     OrderPlaced,
@@ -66,4 +67,14 @@ def test_every_arrival_order_and_batching_gives_the_same_models() -> None:
         results += [one_by_one, one_batch]
     assert all(r == results[0] for r in results)
     assert results[0].orders["o1"].status is Status.REJECTED
-    assert results[0].per_minute == {T0.replace(second=0): 1}
+    assert results[0].per_minute == {}
+
+
+def test_a_minute_holds_the_aggregators_latest_count_in_a_batch_or_across_batches() -> None:
+    minute = T0.replace(second=0)
+    counts = [MinuteCounted(minute, 1), MinuteCounted(minute, 3), MinuteCounted(minute, 2)]
+    one_by_one, one_batch = FakeReadModels(), FakeReadModels()
+    for count in counts:
+        project([count], one_by_one)
+    project(counts, one_batch)
+    assert one_by_one.per_minute == one_batch.per_minute == {minute: 2}
