@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 
+from aggregator.entrypoints import cli as metrics_cli
 from orderflow_ops.schemas import EVENTS, SchemaCatalogue
 from orderflow_platform import demo
 from orderflow_platform.kafka import topics
@@ -31,6 +32,12 @@ def main(argv: list[str] | None = None) -> int:
     stock_commands.add_argument("--quantity", type=int, default=100, help="on-hand units per SKU")
     stock_commands.add_argument("--target", default="localhost:8080", help="gRPC address (Envoy)")
     groups.add_parser("replay", help="rebuild the read models from the topics and swap them in")
+    metrics_commands = groups.add_parser("metrics", help="orders per minute, through MetricsService")
+    metrics_commands.add_argument("action", choices=["rate"])
+    metrics_commands.add_argument(
+        "--minutes", type=int, help="how many minutes back, the current one included (60)"
+    )
+    metrics_commands.add_argument("--target", default="localhost:8080", help="gRPC address (Envoy)")
     args = parser.parse_args(argv)
     settings = load_settings()
 
@@ -53,6 +60,10 @@ def main(argv: list[str] | None = None) -> int:
         return 1 if any(outcome.startswith("not set") for _sku, outcome in outcomes) else 0
     if args.group == "replay":
         return replay.run(settings)
+    if args.group == "metrics":
+        status, lines = metrics_cli.rate(args.target, args.minutes)
+        print("\n".join(lines), file=sys.stdout if status == 0 else sys.stderr)
+        return status
     if args.group == "schemas":
         return schemas_command(SchemaCatalogue(settings.registry), args.action, getattr(args, "topic", None))
     if args.group == "registry":

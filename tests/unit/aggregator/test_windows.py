@@ -4,6 +4,12 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta, timezone
 
+import pytest
+from google.protobuf.timestamp_pb2 import Timestamp
+from orderflow.order.v1.events_pb2 import OrderCreated
+
+from aggregator.adapters.events import InvalidEvent
+from aggregator.adapters.events import order as from_event
 from aggregator.domain.queries import first_window, minutes_violations
 from aggregator.domain.windows import CurrencyTotal, Order, Policy, Windows, window_start, windowed
 
@@ -115,18 +121,9 @@ def test_get_order_rate_asks_for_whole_minutes_up_to_the_current_one() -> None:
 
 
 def test_v1_orders_are_upcast_to_usd_and_orders_without_event_time_refused() -> None:
-    from google.protobuf.timestamp_pb2 import Timestamp
-    from orderflow.order.v1.events_pb2 import OrderCreated
-
-    from aggregator.adapters.events import InvalidEvent
-    from aggregator.adapters.events import order as from_event
-
     stamp = Timestamp()
     stamp.FromDatetime(T0)
     assert from_event(OrderCreated(order_id="a", created_at=stamp, total_cents=5)).currency == "USD"
     assert from_event(OrderCreated(order_id="b", created_at=stamp, currency="EUR")).currency == "EUR"
-    try:
+    with pytest.raises(InvalidEvent):
         from_event(OrderCreated(order_id="c"))
-    except InvalidEvent:
-        return
-    raise AssertionError("an order without created_at was windowed")
