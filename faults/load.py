@@ -11,9 +11,11 @@ import random
 import threading
 import time
 from collections import Counter
+from functools import partial
 
 from faults.channels import OrderChannel, OrderRequest, Refused, Stock, Unanswered, order_channels
 from faults.model import Accepted, KeyMismatch, Line, RunIds, Sent
+from tests.integration.helpers import eventually
 
 KEY_SECONDS = 120.0
 FIRST_BACKOFF, MAX_BACKOFF = 0.2, 2.0
@@ -21,6 +23,7 @@ FIRST_BACKOFF, MAX_BACKOFF = 0.2, 2.0
 RESEND_EVERY = 5
 STOCK_EVERY_SECONDS = 1.0
 WORKERS = 4
+SEED_SECONDS = 60.0
 
 
 class Ledger:
@@ -191,8 +194,18 @@ class LoadDriver:
 def seed_stock(ids: RunIds, quantity: int) -> None:
     """Every SKU of the run in stock before the first order, so the first orders can be confirmed."""
     stock = Stock()
+
+    def seeded(sku: str) -> bool:
+        try:
+            stock.set(sku, quantity)
+        except Unanswered:
+            return False
+        return True
+
     try:
         for sku in ids.skus:
-            stock.set(sku, quantity)
+            eventually(partial(seeded, sku), SEED_SECONDS, every=1.0)
+    except AssertionError as error:
+        raise RuntimeError(f"SetStock does not answer: {error}") from error
     finally:
         stock.close()
