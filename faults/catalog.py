@@ -14,7 +14,16 @@ from faults.replica import ExtraReplica
 from orderflow_platform.settings import Settings
 from tests.integration.helpers import eventually
 
-KILLED = ("order_svc", "inventory_svc-1", "inventory_svc-2", "projector", "notify_svc", "rest_guard", "envoy")
+KILLED = (
+    "order_svc",
+    "inventory_svc-1",
+    "inventory_svc-2",
+    "projector",
+    "notify_svc",
+    "aggregator",
+    "rest_guard",
+    "envoy",
+)
 # Past the inventory consumers' 10 s session timeout, so the group moves on without it.
 STOPPED_SECONDS = 15.0
 OUTAGE_SECONDS = 30.0

@@ -49,6 +49,7 @@ def work_signals(ledger: Ledger) -> dict[str, Work]:
         "inventory_svc-2": metric(9105, "orderflow_kafka_transactions_total", **committed),
         "projector": metric(9104, "orderflow_checkpointed_records_total"),
         "notify_svc": metric(9103, "orderflow_notifications_sent_total", sink="email"),
+        "aggregator": metric(9107, "orderflow_kafka_transactions_total", **committed),
         "envoy": lambda: float(ledger.accepted_through(frozenset({"grpc-envoy", "rest"}))),
         "rest_guard": lambda: float(ledger.accepted_through(frozenset({"rest"}))),
     }

@@ -9,7 +9,8 @@ import sys
 from devstack.probes import wait_until_ready
 from devstack.spec import ROOT, VAR, Probe
 
-ADDRESS = "127.0.0.1:50054"
+# 50054 is the aggregator's.
+ADDRESS = "127.0.0.1:50055"
 ENV = {"INVENTORY_SVC_INSTANCE": "3", "INVENTORY_SVC_ADDRESS": ADDRESS, "ORDERFLOW_METRICS__PORT": "9106"}
 LOG = VAR / "log" / "faults-inventory_svc-3.log"
 READY_SECONDS = 90.0

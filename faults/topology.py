@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from collections import defaultdict
 
+from aggregator.adapters.events import ORDERS as AGGREGATED
+from aggregator.adapters.events import WINDOW_ORDERS
+from aggregator.bootstrap import GROUP_ID as AGGREGATOR
 from faults.model import ConsumersByTopic
 from inventory_svc.adapters import events as inventory_topics
 from inventory_svc.bootstrap import GROUP_ID as INVENTORY
@@ -33,6 +36,7 @@ def consumers_by_topic() -> ConsumersByTopic:
         (INVENTORY, INVENTORY_INPUTS),
         (PROJECTOR, PROJECTOR_INPUTS),
         (NOTIFY, NOTIFY_INPUTS),
+        (AGGREGATOR, (AGGREGATED, WINDOW_ORDERS)),
     ):
         for topic in topics:
             readers[topic].add(consumer)
