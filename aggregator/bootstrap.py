@@ -8,7 +8,7 @@ from orderflow.metrics.v1.events_pb2 import OrderRateWindow
 
 from aggregator.adapters.rate_view import RateView
 from aggregator.domain.windows import Policy
-from aggregator.entrypoints.stream import INPUTS, AggregatorProcessor, Codecs
+from aggregator.entrypoints.stream import AggregatorProcessor, Codecs
 from orderflow_platform.kafka import clients
 from orderflow_platform.kafka.serde import ProtobufCodec
 from orderflow_platform.kafka.transactional import TransactionalLoop
@@ -33,7 +33,7 @@ def stream_loop(settings: Settings, instance: str) -> TransactionalLoop:
         group_id=GROUP_ID,
         # Stable per replica: a restarted replica fences the transactions of its old self.
         transactional_id=f"{GROUP_ID}-{instance}",
-        topics=INPUTS,
+        topics=processor.inputs,
         processor=processor,
         punctuator=processor,
     )

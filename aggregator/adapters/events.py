@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from google.protobuf.timestamp_pb2 import Timestamp
@@ -23,6 +24,23 @@ ORDERS = "orders.created"
 WINDOW_ORDERS = "aggregator.window-orders"
 WINDOWS = "aggregator.windows"
 RATE = "metrics.order.rate"
+
+
+@dataclass(frozen=True)
+class Topics:
+    """The topics one aggregator reads and writes; a benchmark runs on copies of its own."""
+
+    orders: str = ORDERS
+    window_orders: str = WINDOW_ORDERS
+    windows: str = WINDOWS
+    rate: str = RATE
+
+    @classmethod
+    def prefixed(cls, prefix: str) -> Topics:
+        return cls(*(f"{prefix}{name}" for name in (ORDERS, WINDOW_ORDERS, WINDOWS, RATE)))
+
+
+LIVE = Topics()
 
 
 class InvalidEvent(Exception):

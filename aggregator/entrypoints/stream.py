@@ -32,22 +32,23 @@ from orderflow_platform.logs import get_logger
 from orderflow_platform.settings import KafkaSettings
 
 log = get_logger(__name__)
-INPUTS = (events.ORDERS, events.WINDOW_ORDERS)
 COUNTED = Counter("orderflow_aggregator_orders_counted_total", "Orders counted into their window")
 LATE = Counter("orderflow_aggregator_late_orders_total", "Orders that reached their window after it closed")
 PUBLISHED = Counter("orderflow_aggregator_windows_published_total", "Window values published", ["final"])
 
 
 class Codecs:
-    def __init__(self, registry: SchemaRegistryClient, auto_register: bool) -> None:
+    def __init__(
+        self, registry: SchemaRegistryClient, auto_register: bool, topics: events.Topics = events.LIVE
+    ) -> None:
         def codec(message_type: type[ProtoMessage]) -> ProtobufCodec[ProtoMessage]:
             return ProtobufCodec(registry, message_type, auto_register=auto_register)
 
         self.by_topic = {
-            events.ORDERS: codec(OrderCreated),
-            events.WINDOW_ORDERS: codec(agg.WindowedOrder),
-            events.WINDOWS: codec(agg.WindowState),
-            events.RATE: codec(OrderRateWindow),
+            topics.orders: codec(OrderCreated),
+            topics.window_orders: codec(agg.WindowedOrder),
+            topics.windows: codec(agg.WindowState),
+            topics.rate: codec(OrderRateWindow),
         }
 
     def decode(self, message: Message) -> ProtoMessage:
@@ -73,22 +74,24 @@ class AggregatorProcessor:
         kafka: KafkaSettings,
         codecs: Codecs,
         policy: Policy,
+        topics: events.Topics = events.LIVE,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
     ) -> None:
         self._kafka, self._codecs, self._policy, self._clock = kafka, codecs, policy, clock
+        self.topics = topics
         self._windows: dict[int, Windows] = {}
 
     def load(self, partitions: Sequence[TopicPartition]) -> Callable[[], None]:
         loaded = {
             tp.partition: self._read_windows(tp.partition)
             for tp in partitions
-            if tp.topic == events.WINDOW_ORDERS
+            if tp.topic == self.topics.window_orders
         }
         return lambda: self._windows.update(loaded)
 
     def revoked(self, partitions: Sequence[TopicPartition]) -> None:
         for tp in partitions:
-            if tp.topic == events.WINDOW_ORDERS:
+            if tp.topic == self.topics.window_orders:
                 self._windows.pop(tp.partition, None)
 
     def process(self, message: Message) -> list[OutRecord]:
@@ -97,7 +100,9 @@ class AggregatorProcessor:
             if isinstance(decoded, OrderCreated):
                 routed = handlers.route_order(events.order(decoded))
                 record = events.windowed_order_record(routed)
-                return [self._codecs.record(events.WINDOW_ORDERS, events.window_key(routed.start), record)]
+                return [
+                    self._codecs.record(self.topics.window_orders, events.window_key(routed.start), record)
+                ]
             assert isinstance(decoded, agg.WindowedOrder)
             partition = int(message.partition() or 0)
             window, late = handlers.count_order(
@@ -110,6 +115,10 @@ class AggregatorProcessor:
             LATE.inc()
         return [self._state_record(window, partition)]
 
+    @property
+    def inputs(self) -> tuple[str, str]:
+        return (self.topics.orders, self.topics.window_orders)
+
     def due(self) -> bool:
         now = self._clock()
         return any(windows.due(now) for windows in self._windows.values())
@@ -120,20 +129,20 @@ class AggregatorProcessor:
             for window in handlers.publish_due(windows, now):
                 PUBLISHED.labels(str(window.counted.final).lower()).inc()
                 key = events.window_key(window.start)
-                records.append(self._codecs.record(events.RATE, key, events.rate_window(window.counted)))
+                records.append(self._codecs.record(self.topics.rate, key, events.rate_window(window.counted)))
                 records.append(self._state_record(window, partition))
         return records
 
     def _state_record(self, window: Window, partition: int) -> OutRecord:
         # Into the partition the window's orders come from, where load() reads it back.
         key, state = events.window_key(window.start), events.window_state_record(window)
-        return self._codecs.record(events.WINDOWS, key, state, partition)
+        return self._codecs.record(self.topics.windows, key, state, partition)
 
     def _read_windows(self, partition: int) -> Windows:
         return Windows(self._policy, {w.start: w for w in self._changelog(partition)})
 
     def _changelog(self, partition: int) -> Iterator[Window]:
-        for message in read_to_end(self._kafka, events.WINDOWS, {partition}):
+        for message in read_to_end(self._kafka, self.topics.windows, {partition}):
             try:
                 decoded = self._codecs.decode(message)
                 assert isinstance(decoded, agg.WindowState)
@@ -143,7 +152,7 @@ class AggregatorProcessor:
                 # else's bad record, which never was part of the state.
                 log.warning(
                     "changelog record skipped",
-                    topic=events.WINDOWS,
+                    topic=self.topics.windows,
                     offset=message.offset(),
                     reason=str(poison),
                 )
