@@ -12,10 +12,12 @@ def route_order(order: Order) -> WindowedOrder:
     return windowed(order)
 
 
-def count_order(order: WindowedOrder, windows: Windows, now: datetime) -> tuple[Window, bool]:
-    """The window's new state, to record, and whether the order was late."""
-    return windows.add(order, now)
+def count_order(order: WindowedOrder, windows: Windows, now: datetime) -> bool:
+    """Counts the order in its window (recorded at the end of the batch); whether it was late."""
+    _window, late = windows.add(order, now)
+    return late
 
 
-def publish_due(windows: Windows, now: datetime) -> list[Window]:
-    return windows.publish(now)
+def publish_due(windows: Windows, now: datetime) -> tuple[list[Window], list[Window]]:
+    """The windows to publish (with their state), then the others whose state changed."""
+    return windows.publish(now), windows.unrecorded()

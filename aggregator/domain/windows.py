@@ -109,6 +109,8 @@ class Windows:
         self._pending = {start for start, w in self._windows.items() if w.unpublished or not w.counted.final}
         # Publish times live only in memory: after a restart, pending windows go out at once.
         self._published_at: dict[datetime, datetime] = {}
+        # Windows changed since their state was last handed out to be recorded.
+        self._unrecorded: set[datetime] = set()
 
     def __getitem__(self, start: datetime) -> Window:
         return self._windows[start]
@@ -123,6 +125,7 @@ class Windows:
         window = replace(window, counted=window.counted.add(order, late))
         self._windows[order.start] = window
         self._pending.add(order.start)
+        self._unrecorded.add(order.start)
         return window, late
 
     def due(self, now: datetime) -> bool:
@@ -140,10 +143,18 @@ class Windows:
             window = Window(counted, counted)
             self._windows[start] = window
             self._published_at[start] = now
+            self._unrecorded.discard(start)
             if counted.final:
                 self._pending.discard(start)
             published.append(window)
         return published
+
+    def unrecorded(self) -> list[Window]:
+        """The windows changed since this was last asked (or since they were published),
+        each once however many orders changed it; they count as recorded from now on."""
+        changed = [self._windows[start] for start in sorted(self._unrecorded)]
+        self._unrecorded.clear()
+        return changed
 
     def _is_due(self, start: datetime, now: datetime) -> bool:
         window = self._windows[start]

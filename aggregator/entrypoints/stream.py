@@ -3,9 +3,10 @@ with its input offsets by the shared TransactionalLoop.
 
 1. orders.created N -> aggregator.window-orders, keyed by window start. Orders of one minute
    sit in every partition of orders.created; re-keyed, all of them reach one partition.
-2. aggregator.window-orders N -> the windows of partition N: every count is recorded on the
-   compacted aggregator.windows N in the same transaction, and the clock publishes the
-   windows on metrics.order.rate (running, then final). State is per partition N and is
+2. aggregator.window-orders N -> the windows of partition N: each window a batch changed is
+   recorded once, at the end of the batch, on the compacted aggregator.windows N in the
+   batch's transaction, and the clock publishes the windows on metrics.order.rate
+   (running, then final). State is per partition N and is
    read back from aggregator.windows N when N is assigned.
 """
 
@@ -105,7 +106,7 @@ class AggregatorProcessor:
                 ]
             assert isinstance(decoded, agg.WindowedOrder)
             partition = int(message.partition() or 0)
-            window, late = handlers.count_order(
+            late = handlers.count_order(
                 events.windowed_order(decoded), self._windows[partition], self._clock()
             )
         except events.InvalidEvent as invalid:
@@ -113,7 +114,8 @@ class AggregatorProcessor:
         COUNTED.inc()
         if late:
             LATE.inc()
-        return [self._state_record(window, partition)]
+        # Recorded by punctuate(), which the loop calls before it commits this batch.
+        return []
 
     @property
     def inputs(self) -> tuple[str, str]:
@@ -126,11 +128,13 @@ class AggregatorProcessor:
     def punctuate(self) -> list[OutRecord]:
         now, records = self._clock(), []
         for partition, windows in self._windows.items():
-            for window in handlers.publish_due(windows, now):
+            published, changed = handlers.publish_due(windows, now)
+            for window in published:
                 PUBLISHED.labels(str(window.counted.final).lower()).inc()
                 key = events.window_key(window.start)
                 records.append(self._codecs.record(self.topics.rate, key, events.rate_window(window.counted)))
                 records.append(self._state_record(window, partition))
+            records += [self._state_record(window, partition) for window in changed]
         return records
 
     def _state_record(self, window: Window, partition: int) -> OutRecord:

@@ -87,13 +87,15 @@ class StreamProcessor(Protocol):
 
 class Punctuator(Protocol):
     """Output driven by the clock rather than by input (a window that closes while no
-    records arrive); it is committed in a transaction like any other output."""
+    records arrive); it is committed in a transaction like any other output. It is also
+    asked at the end of every batch, so a processor may write once per batch what its
+    inputs changed (a changelog record per key rather than per input)."""
 
     def due(self) -> bool:
         """Whether `punctuate` has something to give now; cheap, asked on every poll."""
 
     def punctuate(self) -> list[OutRecord]:
-        """The records the clock gives now, with the state they change."""
+        """The records the clock and the batch so far give now, with the state they change."""
 
 
 @dataclass

@@ -127,3 +127,15 @@ def test_v1_orders_are_upcast_to_usd_and_orders_without_event_time_refused() -> 
     assert from_event(OrderCreated(order_id="b", created_at=stamp, currency="EUR")).currency == "EUR"
     with pytest.raises(InvalidEvent):
         from_event(OrderCreated(order_id="c"))
+
+
+def test_a_window_changed_by_many_orders_is_handed_out_once_to_be_recorded() -> None:
+    windows = Windows(POLICY)
+    for _ in range(3):
+        windows.add(windowed(order(T0)), T0)
+    windows.add(windowed(order(T0 + seconds(60))), T0)
+    assert [w.counted.order_count for w in windows.unrecorded()] == [3, 1]
+    assert windows.unrecorded() == []
+    windows.add(windowed(order(T0)), T0 + seconds(2))
+    windows.publish(T0 + seconds(2))  # published windows are recorded with their publication
+    assert windows.unrecorded() == []
