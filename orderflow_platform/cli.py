@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import argparse
 import sys
+from collections.abc import Callable
 
 from aggregator.entrypoints import cli as metrics_cli
+from orderflow_ops import audit, connect
 from orderflow_ops.schemas import EVENTS, SchemaCatalogue
 from orderflow_platform import demo
 from orderflow_platform.kafka import topics
@@ -32,6 +34,13 @@ def main(argv: list[str] | None = None) -> int:
     stock_commands.add_argument("--quantity", type=int, default=100, help="on-hand units per SKU")
     stock_commands.add_argument("--target", default="localhost:8080", help="gRPC address (Envoy)")
     groups.add_parser("replay", help="rebuild the read models from the topics and swap them in")
+    connect_commands = groups.add_parser("connect", help="Kafka Connect connectors from stack/connect/")
+    connect_commands.add_argument("action", choices=["apply"])
+    connect_commands.add_argument("name", nargs="?", default=connect.AUDIT_CONNECTOR)
+    connect_commands.add_argument(
+        "--set", action="append", default=[], metavar="KEY=VALUE", help="override a key of the file"
+    )
+    groups.add_parser("audit", help="an order's audit trail (schema audit)").add_argument("order_id")
     metrics_commands = groups.add_parser("metrics", help="orders per minute, through MetricsService")
     metrics_commands.add_argument("action", choices=["rate"])
     metrics_commands.add_argument(
@@ -58,8 +67,14 @@ def main(argv: list[str] | None = None) -> int:
         for sku, outcome in outcomes:
             print(f"{sku}: {outcome}")
         return 1 if any(outcome.startswith("not set") for _sku, outcome in outcomes) else 0
-    if args.group == "replay":
-        return replay.run(settings)
+    # Commands that need only the settings and their own arguments.
+    commands: dict[str, Callable[[], int]] = {
+        "replay": lambda: replay.run(settings),
+        "connect": lambda: connect.command(settings.connect, args.name, args.set),
+        "audit": lambda: audit.command(settings.postgres, args.order_id),
+    }
+    if args.group in commands:
+        return commands[args.group]()
     if args.group == "metrics":
         status, lines = metrics_cli.rate(args.target, args.minutes)
         print("\n".join(lines), file=sys.stdout if status == 0 else sys.stderr)

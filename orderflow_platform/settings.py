@@ -75,6 +75,11 @@ class AggregatorSettings(BaseModel):
     publish_interval_seconds: float = 1.0
 
 
+class ConnectSettings(BaseModel):
+    # The Kafka Connect worker's REST API (the audit sink's).
+    url: str = "http://127.0.0.1:8083"
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="ORDERFLOW_", env_nested_delimiter="__")
 
@@ -86,6 +91,7 @@ class Settings(BaseSettings):
     metrics: MetricsSettings = MetricsSettings()
     notify: NotifySettings = NotifySettings()
     aggregator: AggregatorSettings = AggregatorSettings()
+    connect: ConnectSettings = ConnectSettings()
 
     @classmethod
     def settings_customise_sources(

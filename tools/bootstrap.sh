@@ -121,3 +121,35 @@ if [ ! -f "$stamp" ]; then
   done
   touch "$stamp"
 fi
+
+# The Kafka Connect worker's jars and the Debezium JDBC sink's plugin archive, fetched when
+# stack/connect/pom.xml changes; the sink is unpacked into the worker's plugin.path as it
+# ships (its own Jackson and JDBC driver beside it, isolated from the worker's).
+connect="$lib/connect"
+stamp="$connect/.fetched-$(sha1sum stack/connect/pom.xml | cut -c1-12)"
+if [ ! -f "$stamp" ]; then
+  log "Kafka Connect worker and the Debezium JDBC sink from Maven Central"
+  rm -rf "$connect/runtime" "$connect/plugins/debezium-connector-jdbc" "$connect"/.fetched-*
+  mkdir -p "$connect/runtime" "$connect/plugins"
+  quietly mvn -B -q -f stack/connect/pom.xml dependency:copy-dependencies -DoutputDirectory="$root/$connect/runtime"
+  debezium_version=$(mvn -B -q -f stack/connect/pom.xml help:evaluate -Dexpression=debezium.version -DforceStdout 2>>var/log/bootstrap.log | sed 's/\x1b\[[0-9;]*m//g')
+  quietly mvn -B -q org.apache.maven.plugins:maven-dependency-plugin:2.10:get -Dtransitive=false \
+    -Dartifact="io.debezium:debezium-connector-jdbc:$debezium_version:tar.gz:plugin"
+  m2=$(mvn -B -q help:evaluate -Dexpression=settings.localRepository -DforceStdout 2>>var/log/bootstrap.log | sed 's/\x1b\[[0-9;]*m//g')
+  tar -xzf "$m2/io/debezium/debezium-connector-jdbc/$debezium_version/debezium-connector-jdbc-$debezium_version-plugin.tar.gz" \
+    -C "$connect/plugins"
+  touch "$stamp"
+fi
+
+# orderflow's Protobuf converter (connect/), built with its tests when its sources change, and
+# put with its runtime dependencies (protobuf-java, gson) into a plugin folder of its own.
+converter="$connect/plugins/orderflow-protobuf"
+stamp="$converter/.built-$(find connect/pom.xml connect/src -type f -print0 | sort -z | xargs -0 cat | sha1sum | cut -c1-12)"
+if [ ! -f "$stamp" ]; then
+  log "orderflow's Kafka Connect converter (connect/)"
+  quietly mvn -B -q -f connect/pom.xml package
+  rm -rf "$converter" && mkdir -p "$converter"
+  quietly mvn -B -q -f connect/pom.xml dependency:copy-dependencies -DincludeScope=runtime -DoutputDirectory="$root/$converter"
+  cp connect/target/orderflow-connect-protobuf-*.jar "$converter/"
+  touch "$stamp"
+fi

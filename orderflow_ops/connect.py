@@ -1,0 +1,100 @@
+"""Kafka Connect connectors declared in the repo (stack/connect/<name>.json), applied at start.
+
+`PUT /connectors/<name>/config` creates the connector or updates it to the file, so applying
+is idempotent. The worker answers 409 while it rebalances and 5xx until it has joined its
+group, so apply retries until its deadline; it then waits until the connector and all its
+tasks run, and fails naming the task's error otherwise.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from orderflow_platform.settings import ConnectSettings
+
+CONNECTORS_DIR = Path(__file__).resolve().parent.parent / "stack" / "connect"
+AUDIT_CONNECTOR = "audit-sink"
+POLL_SECONDS = 0.5
+
+
+class ConnectorError(RuntimeError):
+    pass
+
+
+@dataclass(frozen=True)
+class ConnectorState:
+    connector: str
+    tasks: list[str]
+    trace: str
+
+    @property
+    def running(self) -> bool:
+        return self.connector == "RUNNING" and bool(self.tasks) and all(t == "RUNNING" for t in self.tasks)
+
+
+def connector_config(name: str, folder: Path = CONNECTORS_DIR) -> dict[str, str]:
+    config: dict[str, str] = json.loads((folder / f"{name}.json").read_text())
+    return config
+
+
+def state(http: httpx.Client, name: str) -> ConnectorState | None:
+    """The connector's state, or None when the worker does not know it (yet)."""
+    answer = http.get(f"/connectors/{name}/status")
+    if answer.status_code == httpx.codes.NOT_FOUND:
+        return None
+    answer.raise_for_status()
+    body: dict[str, Any] = answer.json()
+    tasks = body.get("tasks", [])
+    return ConnectorState(
+        connector=body["connector"]["state"],
+        tasks=[task["state"] for task in tasks],
+        trace="\n".join(task.get("trace", "") for task in tasks if task.get("trace")),
+    )
+
+
+def apply(http: httpx.Client, name: str, config: dict[str, str], deadline_seconds: float = 120.0) -> None:
+    """Creates or updates the connector, then waits until it and its tasks are RUNNING."""
+    deadline = time.monotonic() + deadline_seconds
+    while True:
+        try:
+            answer = http.put(f"/connectors/{name}/config", json=config)
+            if answer.is_success:
+                break
+            problem = f"HTTP {answer.status_code}: {answer.text}"
+            # 400 is a config the worker refuses: retrying cannot help.
+            if answer.status_code == httpx.codes.BAD_REQUEST:
+                raise ConnectorError(f"{name}: {problem}")
+        except httpx.TransportError as error:
+            problem = str(error)
+        if time.monotonic() > deadline:
+            raise ConnectorError(f"{name}: not applied within {deadline_seconds}s ({problem})")
+        time.sleep(POLL_SECONDS)
+    while True:
+        current = state(http, name)
+        if current is not None and current.running:
+            return
+        if current is not None and "FAILED" in current.tasks:
+            raise ConnectorError(f"{name}: a task failed\n{current.trace}")
+        if time.monotonic() > deadline:
+            raise ConnectorError(f"{name}: not RUNNING within {deadline_seconds}s ({current})")
+        time.sleep(POLL_SECONDS)
+
+
+def command(settings: ConnectSettings, name: str, overrides: list[str]) -> int:
+    """`orderflow connect apply [name] [--set key=value]`: the file, with overrides for another host."""
+    config = connector_config(name) | dict(item.split("=", 1) for item in overrides)
+    with httpx.Client(base_url=settings.url, timeout=10.0) as http:
+        try:
+            apply(http, name, config)
+        except ConnectorError as error:
+            print(f"connect: {error}", file=sys.stderr)
+            return 1
+    print(f"connect: {name} applied, its tasks RUNNING")
+    return 0
