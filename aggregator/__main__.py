@@ -12,6 +12,7 @@ from aggregator.entrypoints.grpc_api import SERVICE, MetricsServicer
 from orderflow_platform import grpc_server
 from orderflow_platform.logs import configure_logging
 from orderflow_platform.metrics import serve_metrics
+from orderflow_platform.schema_gate import schemas_registered
 from orderflow_platform.settings import load_settings
 from orderflow_platform.shutdown import BackgroundLoop, Shutdown
 
@@ -22,6 +23,9 @@ async def main() -> None:
     configure_logging(settings.logging, service=f"aggregator-{instance}")
     shutdown = Shutdown().install()
     serve_metrics(settings.metrics.port)
+    # A schema the registry refuses would fail every transaction: wait, not ready, instead.
+    if not await schemas_registered(bootstrap.written_schemas(settings), shutdown):
+        return
     loop = bootstrap.stream_loop(settings, instance)
     # The Kafka loop blocks, so it runs beside the event loop that serves gRPC.
     stream = BackgroundLoop(loop.run, shutdown, "aggregator-stream").start()

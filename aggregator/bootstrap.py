@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from typing import Any
 
 from orderflow.metrics.v1.events_pb2 import OrderRateWindow
 
+from aggregator.adapters.events import LIVE
 from aggregator.adapters.rate_view import RateView
 from aggregator.domain.windows import Policy
 from aggregator.entrypoints.stream import AggregatorProcessor, Codecs
@@ -37,6 +39,12 @@ def stream_loop(settings: Settings, instance: str) -> TransactionalLoop:
         processor=processor,
         punctuator=processor,
     )
+
+
+def written_schemas(settings: Settings) -> list[tuple[str, ProtobufCodec[Any]]]:
+    """The schemas the aggregator writes, by topic, for the readiness gate."""
+    codecs = Codecs(clients.registry_client(settings.registry), settings.registry.auto_register_schemas)
+    return [(topic, codecs.by_topic[topic]) for topic in (LIVE.window_orders, LIVE.windows, LIVE.rate)]
 
 
 def rate_view(settings: Settings) -> RateView:
