@@ -6,6 +6,7 @@ import socket
 import subprocess
 import time
 from collections.abc import Callable
+from typing import Any
 
 import grpc
 import httpx
@@ -18,30 +19,69 @@ from devstack.spec import Probe
 POLL_SECONDS = 0.25
 
 
+def _http(url: str) -> bool:
+    return httpx.get(url, timeout=2.0).is_success
+
+
+def _tcp(address: str) -> bool:
+    host, port = address.rsplit(":", 1)
+    with socket.create_connection((host, int(port)), timeout=2.0):
+        return True
+
+
+def _kafka(bootstrap: str) -> bool:
+    admin = AdminClient({"bootstrap.servers": bootstrap, "log_level": 0})
+    return bool(admin.list_topics(timeout=2.0).brokers)
+
+
+def _grpc(address: str) -> bool:
+    with grpc.insecure_channel(address) as channel:
+        reply = health_pb2_grpc.HealthStub(channel).Check(health_pb2.HealthCheckRequest(), timeout=2.0)
+        return bool(reply.status == health_pb2.HealthCheckResponse.SERVING)
+
+
+def _connect(url: str) -> bool:
+    answer = httpx.get(f"{url}/connectors", params={"expand": "status"}, timeout=2.0)
+    return answer.is_success and connectors_running(answer.json())
+
+
+def _exec(argv: list[str]) -> bool:
+    return subprocess.run(argv, capture_output=True, timeout=10, check=False).returncode == 0
+
+
+# Each probe kind: the Probe field that names its target, and the one attempt it makes.
+CHECKS: dict[str, Callable[[Any], bool]] = {
+    "http": _http,
+    "tcp": _tcp,
+    "kafka": _kafka,
+    "grpc": _grpc,
+    "connect": _connect,
+    "exec": _exec,
+}
+
+
 def answers(probe: Probe) -> bool:
     """One attempt: does the component answer right now?"""
-    try:
-        if probe.http is not None:
-            return httpx.get(probe.http, timeout=2.0).is_success
-        if probe.tcp is not None:
-            host, port = probe.tcp.rsplit(":", 1)
-            with socket.create_connection((host, int(port)), timeout=2.0):
-                return True
-        if probe.kafka is not None:
-            admin = AdminClient({"bootstrap.servers": probe.kafka, "log_level": 0})
-            metadata = admin.list_topics(timeout=2.0)
-            return bool(metadata.brokers)
-        if probe.grpc is not None:
-            with grpc.insecure_channel(probe.grpc) as channel:
-                reply = health_pb2_grpc.HealthStub(channel).Check(
-                    health_pb2.HealthCheckRequest(), timeout=2.0
-                )
-                return bool(reply.status == health_pb2.HealthCheckResponse.SERVING)
-        if probe.exec is not None:
-            return subprocess.run(probe.exec, capture_output=True, timeout=10, check=False).returncode == 0
-    except (OSError, httpx.HTTPError, subprocess.TimeoutExpired, KafkaException, grpc.RpcError):
-        return False
-    raise ValueError("a probe needs one of http, tcp, kafka, grpc or exec")
+    for kind, check in CHECKS.items():
+        target = getattr(probe, kind)
+        if target is not None:
+            try:
+                return check(target)
+            except (OSError, httpx.HTTPError, subprocess.TimeoutExpired, KafkaException, grpc.RpcError):
+                return False
+    raise ValueError(f"a probe needs one of {', '.join(CHECKS)}")
+
+
+def connectors_running(statuses: dict[str, Any]) -> bool:
+    """Whether every connector of a Connect worker (`/connectors?expand=status`) runs, with its
+    tasks assigned and all RUNNING. No connector at all counts: a step after the worker applies
+    them. A restarted worker answers 404 until it has joined its group and read its configs."""
+    return all(
+        entry["status"]["connector"]["state"] == "RUNNING"
+        and bool(entry["status"]["tasks"])
+        and all(task["state"] == "RUNNING" for task in entry["status"]["tasks"])
+        for entry in statuses.values()
+    )
 
 
 def wait_until_ready(

@@ -1,8 +1,10 @@
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from devstack import supervisor
+from devstack.probes import connectors_running
 from devstack.spec import STACK_FILE, Stack, load
 
 STACK = """
@@ -66,3 +68,15 @@ def test_the_project_stack_file_is_valid() -> None:
     assert {"postgres", "kafka", "registry"} <= set(project.processes)
     for process in project.services():
         assert process.ready is not None, f"{process.name} has no readiness probe"
+
+
+def test_a_connect_worker_is_ready_once_every_connector_and_task_runs() -> None:
+    def status(connector: str, *tasks: str) -> dict[str, Any]:
+        return {"status": {"connector": {"state": connector}, "tasks": [{"state": t} for t in tasks]}}
+
+    assert connectors_running({})
+    assert connectors_running({"audit-sink": status("RUNNING", "RUNNING", "RUNNING")})
+    assert not connectors_running({"audit-sink": status("RUNNING", "RUNNING", "FAILED")})
+    assert not connectors_running({"audit-sink": status("RUNNING", "UNASSIGNED")})
+    assert not connectors_running({"audit-sink": status("RUNNING")})
+    assert not connectors_running({"a": status("RUNNING", "RUNNING"), "b": status("PAUSED")})
