@@ -87,9 +87,9 @@ def watch(ready: Callable[[], bool], work: Work | None, since: float, deadline: 
 
 
 class RecoveryWatch:
-    """Watches every component at once from `since`, each in its own thread."""
+    """Watches every component but the skipped ones at once from `since`, each in its own thread."""
 
-    def __init__(self, ledger: Ledger, since: float, deadline_seconds: float) -> None:
+    def __init__(self, ledger: Ledger, since: float, deadline_seconds: float, skip: frozenset[str]) -> None:
         self._results: dict[str, Recovered] = {}
         signals = work_signals(ledger)
         deadline = since + deadline_seconds
@@ -98,6 +98,7 @@ class RecoveryWatch:
                 target=self._run, args=(name, probe, signals.get(name), since, deadline), daemon=True
             )
             for name, probe in readiness_probes().items()
+            if name not in skip
         ]
         for thread in self._threads:
             thread.start()

@@ -59,13 +59,18 @@ def dead_components() -> list[Violation]:
 
 
 class Suite:
-    def __init__(self, settings: Settings, ids: RunIds, orders_per_second: float) -> None:
+    def __init__(
+        self, settings: Settings, ids: RunIds, orders_per_second: float, down: frozenset[str] = frozenset()
+    ) -> None:
+        """`down`: components not ready before the first fault, reported once and not watched."""
         self.ids, self.ledger = ids, Ledger()
+        self._down = down
         # One driver for the whole run, so its keys and sequence never repeat across faults.
         self._driver = LoadDriver(ids, self.ledger, orders_per_second)
         self._observer = Observer(settings, ids)
         self._consumers = consumers_by_topic()
         self._reported: set[tuple[str, str]] = set()
+        self._before = [Violation("not ready before the first fault", name) for name in sorted(down)]
         seed_stock(ids, SEED_QUANTITY)
 
     @property
@@ -98,7 +103,7 @@ class Suite:
             hold(STEADY_SECONDS)
         finally:
             self._driver.stop()
-        found += self.quiesce() + recovery_violations(recovered) + dead_components()
+        found += self._before + self.quiesce() + recovery_violations(recovered) + dead_components()
         new = [v for v in found if v.identity not in self._reported]
         self._reported |= {v.identity for v in new}
         return PhaseResult(fault.name, new, recovered, time.monotonic() - began)
@@ -113,7 +118,7 @@ class Suite:
         except RuntimeError as error:
             failed.append(Violation("fault could not be injected", fault.name, str(error)))
         finally:
-            watch = RecoveryWatch(self.ledger, time.monotonic(), RECOVERY_SECONDS)
+            watch = RecoveryWatch(self.ledger, time.monotonic(), RECOVERY_SECONDS, self._down)
             fault.restore()
         return watch.wait(), failed
 
