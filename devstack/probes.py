@@ -73,10 +73,10 @@ def answers(probe: Probe) -> bool:
 
 
 def connectors_running(statuses: dict[str, Any]) -> bool:
-    """Whether every connector of a Connect worker (`/connectors?expand=status`) runs, with its
-    tasks assigned and all RUNNING. No connector at all counts: a step after the worker applies
-    them. A restarted worker answers 404 until it has joined its group and read its configs."""
-    return all(
+    """Whether a Connect worker (`/connectors?expand=status`) runs connectors, each RUNNING with
+    its tasks assigned and all RUNNING. A restarted worker answers 404 until it has rejoined its
+    group and read its configs, so it is not taken for ready on the status it had before."""
+    return bool(statuses) and all(
         entry["status"]["connector"]["state"] == "RUNNING"
         and bool(entry["status"]["tasks"])
         and all(task["state"] == "RUNNING" for task in entry["status"]["tasks"])

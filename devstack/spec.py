@@ -24,7 +24,7 @@ class Probe(BaseModel):
     tcp: str | None = None
     kafka: str | None = None
     grpc: str | None = None
-    # A Kafka Connect worker's REST base URL: ready once every connector it knows runs.
+    # A Kafka Connect worker's REST base URL: ready once it runs connectors, all RUNNING.
     connect: str | None = None
     exec: list[str] | None = None
 

@@ -2,8 +2,9 @@
 
 `PUT /connectors/<name>/config` creates the connector or updates it to the file, so applying
 is idempotent. The worker answers 409 while it rebalances and 5xx until it has joined its
-group, so apply retries until its deadline; it then waits until the connector and all its
-tasks run, and fails naming the task's error otherwise.
+group, so every put retries until its deadline. `apply` then waits until the connector and
+all its tasks run (failing with the task's error); `keep_running`, the stack's process,
+then restarts any task that fails.
 """
 
 from __future__ import annotations
@@ -17,11 +18,16 @@ from typing import Any
 
 import httpx
 
-from orderflow_platform.settings import ConnectSettings
+from orderflow_platform.logs import configure_logging, get_logger
+from orderflow_platform.settings import Settings
+from orderflow_platform.shutdown import Shutdown
 
 CONNECTORS_DIR = Path(__file__).resolve().parent.parent / "stack" / "connect"
 AUDIT_CONNECTOR = "audit-sink"
 POLL_SECONDS = 0.5
+WATCH_SECONDS = 5.0
+
+log = get_logger(__name__)
 
 
 class ConnectorError(RuntimeError):
@@ -33,6 +39,12 @@ class ConnectorState:
     connector: str
     tasks: list[str]
     trace: str
+
+    @property
+    def cause(self) -> str:
+        """The innermost exception of a failed task's trace: what actually went wrong."""
+        causes = [line for line in self.trace.splitlines() if line.startswith("Caused by:")]
+        return causes[-1] if causes else self.trace.partition("\n")[0]
 
     @property
     def running(self) -> bool:
@@ -59,14 +71,16 @@ def state(http: httpx.Client, name: str) -> ConnectorState | None:
     )
 
 
-def apply(http: httpx.Client, name: str, config: dict[str, str], deadline_seconds: float = 120.0) -> None:
-    """Creates or updates the connector, then waits until it and its tasks are RUNNING."""
+def put_config(
+    http: httpx.Client, name: str, config: dict[str, str], deadline_seconds: float = 120.0
+) -> None:
+    """Creates or updates the connector, retrying while the worker joins its group."""
     deadline = time.monotonic() + deadline_seconds
     while True:
         try:
             answer = http.put(f"/connectors/{name}/config", json=config)
             if answer.is_success:
-                break
+                return
             problem = f"HTTP {answer.status_code}: {answer.text}"
             # 400 is a config the worker refuses: retrying cannot help.
             if answer.status_code == httpx.codes.BAD_REQUEST:
@@ -76,6 +90,12 @@ def apply(http: httpx.Client, name: str, config: dict[str, str], deadline_second
         if time.monotonic() > deadline:
             raise ConnectorError(f"{name}: not applied within {deadline_seconds}s ({problem})")
         time.sleep(POLL_SECONDS)
+
+
+def apply(http: httpx.Client, name: str, config: dict[str, str], deadline_seconds: float = 120.0) -> None:
+    """Creates or updates the connector, then waits until it and its tasks are RUNNING."""
+    deadline = time.monotonic() + deadline_seconds
+    put_config(http, name, config, deadline_seconds)
     while True:
         current = state(http, name)
         if current is not None and current.running:
@@ -87,11 +107,42 @@ def apply(http: httpx.Client, name: str, config: dict[str, str], deadline_second
         time.sleep(POLL_SECONDS)
 
 
-def command(settings: ConnectSettings, name: str, overrides: list[str]) -> int:
-    """`orderflow connect apply [name] [--set key=value]`: the file, with overrides for another host."""
-    config = connector_config(name) | dict(item.split("=", 1) for item in overrides)
-    with httpx.Client(base_url=settings.url, timeout=10.0) as http:
+def keep_running(http: httpx.Client, name: str, config: dict[str, str], shutdown: Shutdown) -> None:
+    """Applies the connector, then restarts its failed tasks until shutdown.
+
+    Connect never restarts a failed task by itself, and the JDBC sink fails its task when
+    Postgres cannot be reached (its flush retries do not cover the table lookup). Without
+    this, the audit would stop at the first Postgres outage and stay stopped.
+    """
+    put_config(http, name, config)
+    log.info("connector applied", connector=name)
+    while not shutdown.wait(WATCH_SECONDS):
         try:
+            current = state(http, name)
+            if current is None:
+                # Deleted by hand, or the worker's config topic lost: the file is the truth.
+                put_config(http, name, config)
+                log.warning("connector missing, applied again", connector=name)
+            elif "FAILED" in current.tasks:
+                http.post(
+                    f"/connectors/{name}/restart", params={"includeTasks": "true", "onlyFailed": "true"}
+                ).raise_for_status()
+                log.warning("failed task restarted", connector=name, cause=current.cause)
+        except (httpx.HTTPError, ConnectorError) as error:
+            # The worker itself restarting: the next round asks again.
+            log.info("worker not answering", connector=name, error=str(error))
+
+
+def command(settings: Settings, action: str, name: str, overrides: list[str]) -> int:
+    """`orderflow connect apply|run [name] [--set key=value]`: the file, with overrides for
+    another host. apply returns once it runs; run (the stack's process) keeps it running."""
+    config = connector_config(name) | dict(item.split("=", 1) for item in overrides)
+    with httpx.Client(base_url=settings.connect.url, timeout=10.0) as http:
+        try:
+            if action == "run":
+                configure_logging(settings.logging, f"connect-{name}")
+                keep_running(http, name, config, Shutdown().install())
+                return 0
             apply(http, name, config)
         except ConnectorError as error:
             print(f"connect: {error}", file=sys.stderr)

@@ -35,7 +35,9 @@ def main(argv: list[str] | None = None) -> int:
     stock_commands.add_argument("--target", default="localhost:8080", help="gRPC address (Envoy)")
     groups.add_parser("replay", help="rebuild the read models from the topics and swap them in")
     connect_commands = groups.add_parser("connect", help="Kafka Connect connectors from stack/connect/")
-    connect_commands.add_argument("action", choices=["apply"])
+    connect_commands.add_argument(
+        "action", choices=["apply", "run"], help="run: apply, then restart failed tasks"
+    )
     connect_commands.add_argument("name", nargs="?", default=connect.AUDIT_CONNECTOR)
     connect_commands.add_argument(
         "--set", action="append", default=[], metavar="KEY=VALUE", help="override a key of the file"
@@ -70,7 +72,7 @@ def main(argv: list[str] | None = None) -> int:
     # Commands that need only the settings and their own arguments.
     commands: dict[str, Callable[[], int]] = {
         "replay": lambda: replay.run(settings),
-        "connect": lambda: connect.command(settings.connect, args.name, args.set),
+        "connect": lambda: connect.command(settings, args.action, args.name, args.set),
         "audit": lambda: audit.command(settings.postgres, args.order_id),
     }
     if args.group in commands:

@@ -33,6 +33,7 @@ from tests.integration.schema_history import order_created
 
 ORDERS = "orders.created"
 DLQ = "audit.dlq"
+SUPERUSER = "postgresql://postgres:postgres@localhost:5432/orderflow"
 
 
 class Audit:
@@ -195,3 +196,21 @@ def test_a_poison_record_lands_on_the_dlq_and_later_events_still_arrive(
     assert headers["__connect.errors.stage"] == "VALUE_CONVERTER"
     assert headers["__connect.errors.exception.class.name"] == "org.apache.kafka.connect.errors.DataException"
     sink.landed("orders_created", [later])
+
+
+def test_the_audit_resumes_by_itself_after_postgres_refused_the_sink(sink: Audit, unique: str) -> None:
+    # Postgres down, for the sink alone: its role may not log in and its sessions are cut.
+    with psycopg.connect(SUPERUSER, autocommit=True) as admin:
+        admin.execute("ALTER ROLE audit_writer NOLOGIN")
+        try:
+            admin.execute(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE usename = 'audit_writer'"
+            )
+            order_id = sink.order(f"audit-outage-{unique}")
+            assert sink.producer.flush(30) == 0
+            time.sleep(15)  # the outage itself, not a wait for a result
+            assert sink.rows("orders_created", [order_id]) == []
+        finally:
+            admin.execute("ALTER ROLE audit_writer LOGIN")
+    assert len(sink.landed("orders_created", [order_id], 90)) == 1
+    sink.running()
