@@ -21,7 +21,6 @@ from google.protobuf.descriptor import FileDescriptor
 from google.protobuf.descriptor_pb2 import DescriptorProto, FileDescriptorProto
 from google.protobuf.message import Message
 from orderflow.inventory.v1 import events_pb2 as inventory
-from orderflow.metrics.v1 import aggregator_pb2 as aggregator
 from orderflow.metrics.v1 import events_pb2 as metrics
 from orderflow.order.v1.events_pb2 import OrderCreated
 
@@ -40,8 +39,8 @@ EVENTS: dict[str, type[Message]] = {
     inventory_topics.RESERVED: inventory.OrderReserved,
     inventory_topics.FAILED: inventory.OrderRejected,
     aggregator_topics.RATE: metrics.OrderRateWindow,
-    aggregator_topics.WINDOW_ORDERS: aggregator.WindowedOrder,
-    aggregator_topics.WINDOWS: aggregator.WindowState,
+    aggregator_topics.WINDOW_ORDERS: metrics.WindowedOrder,
+    aggregator_topics.WINDOWS: metrics.WindowState,
 }
 CONTENT_TYPE = {"Content-Type": "application/vnd.schemaregistry.v1+json"}
 

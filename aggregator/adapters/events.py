@@ -6,7 +6,6 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from google.protobuf.timestamp_pb2 import Timestamp
-from orderflow.metrics.v1 import aggregator_pb2 as agg
 from orderflow.metrics.v1 import events_pb2 as metrics
 from orderflow.order.v1.events_pb2 import OrderCreated
 
@@ -65,8 +64,8 @@ def _timestamp(at: datetime) -> Timestamp:
     return stamp
 
 
-def windowed_order_record(windowed: WindowedOrder) -> agg.WindowedOrder:
-    return agg.WindowedOrder(
+def windowed_order_record(windowed: WindowedOrder) -> metrics.WindowedOrder:
+    return metrics.WindowedOrder(
         window_start=_timestamp(windowed.start),
         order_id=windowed.order_id,
         currency=windowed.currency,
@@ -74,7 +73,7 @@ def windowed_order_record(windowed: WindowedOrder) -> agg.WindowedOrder:
     )
 
 
-def windowed_order(record: agg.WindowedOrder) -> WindowedOrder:
+def windowed_order(record: metrics.WindowedOrder) -> WindowedOrder:
     if not record.HasField("window_start") or not record.currency:
         raise InvalidEvent("WindowedOrder without window_start or currency")
     return WindowedOrder(
@@ -107,12 +106,12 @@ def count(record: metrics.OrderRateWindow) -> Count:
     )
 
 
-def window_state_record(window: Window) -> agg.WindowState:
-    state = agg.WindowState(counted=rate_window(window.counted))
+def window_state_record(window: Window) -> metrics.WindowState:
+    state = metrics.WindowState(counted=rate_window(window.counted))
     if window.published is not None:
         state.published.CopyFrom(rate_window(window.published))
     return state
 
 
-def window(record: agg.WindowState) -> Window:
+def window(record: metrics.WindowState) -> Window:
     return Window(count(record.counted), count(record.published) if record.HasField("published") else None)

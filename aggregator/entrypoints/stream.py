@@ -19,7 +19,7 @@ from confluent_kafka import Message, TopicPartition
 from confluent_kafka.schema_registry import SchemaRegistryClient
 from confluent_kafka.serialization import SerializationError
 from google.protobuf.message import Message as ProtoMessage
-from orderflow.metrics.v1 import aggregator_pb2 as agg
+from orderflow.metrics.v1 import events_pb2 as agg
 from orderflow.metrics.v1.events_pb2 import OrderRateWindow
 from orderflow.order.v1.events_pb2 import OrderCreated
 from prometheus_client import Counter

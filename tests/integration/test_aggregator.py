@@ -20,7 +20,7 @@ from confluent_kafka import OFFSET_BEGINNING, Consumer, KafkaError, Message, Pro
 from confluent_kafka.serialization import SerializationError
 from google.protobuf.message import Message as ProtoMessage
 from google.protobuf.timestamp_pb2 import Timestamp
-from orderflow.metrics.v1 import aggregator_pb2 as agg
+from orderflow.metrics.v1 import events_pb2 as agg
 from orderflow.metrics.v1.events_pb2 import OrderRateWindow
 from orderflow.order.v1.events_pb2 import OrderCreated, OrderItem
 

@@ -25,7 +25,7 @@ _sym_db = _symbol_database.Default()
 from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n!orderflow/metrics/v1/events.proto\x12\x14orderflow.metrics.v1\x1a\x1fgoogle/protobuf/timestamp.proto\"\xbe\x02\n\x0fOrderRateWindow\x12=\n\x0cwindow_start\x18\x01 \x01(\x0b\x32\x1a.google.protobuf.TimestampR\x0bwindowStart\x12%\n\x0ewindow_seconds\x18\x02 \x01(\x05R\rwindowSeconds\x12\x1f\n\x0border_count\x18\x03 \x01(\x03R\norderCount\x12*\n\x11orders_per_second\x18\x04 \x01(\x01R\x0fordersPerSecond\x12\x43\n\ncurrencies\x18\x05 \x03(\x0b\x32#.orderflow.metrics.v1.CurrencyTotalR\ncurrencies\x12\x14\n\x05\x66inal\x18\x06 \x01(\x08R\x05\x66inal\x12\x1d\n\nlate_count\x18\x07 \x01(\x03R\tlateCount\"m\n\rCurrencyTotal\x12\x1a\n\x08\x63urrency\x18\x01 \x01(\tR\x08\x63urrency\x12\x1f\n\x0border_count\x18\x02 \x01(\x03R\norderCount\x12\x1f\n\x0btotal_cents\x18\x03 \x01(\x03R\ntotalCentsb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n!orderflow/metrics/v1/events.proto\x12\x14orderflow.metrics.v1\x1a\x1fgoogle/protobuf/timestamp.proto\"\xbe\x02\n\x0fOrderRateWindow\x12=\n\x0cwindow_start\x18\x01 \x01(\x0b\x32\x1a.google.protobuf.TimestampR\x0bwindowStart\x12%\n\x0ewindow_seconds\x18\x02 \x01(\x05R\rwindowSeconds\x12\x1f\n\x0border_count\x18\x03 \x01(\x03R\norderCount\x12*\n\x11orders_per_second\x18\x04 \x01(\x01R\x0fordersPerSecond\x12\x43\n\ncurrencies\x18\x05 \x03(\x0b\x32#.orderflow.metrics.v1.CurrencyTotalR\ncurrencies\x12\x14\n\x05\x66inal\x18\x06 \x01(\x08R\x05\x66inal\x12\x1d\n\nlate_count\x18\x07 \x01(\x03R\tlateCount\"m\n\rCurrencyTotal\x12\x1a\n\x08\x63urrency\x18\x01 \x01(\tR\x08\x63urrency\x12\x1f\n\x0border_count\x18\x02 \x01(\x03R\norderCount\x12\x1f\n\x0btotal_cents\x18\x03 \x01(\x03R\ntotalCents\"\xa6\x01\n\rWindowedOrder\x12=\n\x0cwindow_start\x18\x01 \x01(\x0b\x32\x1a.google.protobuf.TimestampR\x0bwindowStart\x12\x19\n\x08order_id\x18\x02 \x01(\tR\x07orderId\x12\x1a\n\x08\x63urrency\x18\x03 \x01(\tR\x08\x63urrency\x12\x1f\n\x0btotal_cents\x18\x04 \x01(\x03R\ntotalCents\"\x93\x01\n\x0bWindowState\x12?\n\x07\x63ounted\x18\x01 \x01(\x0b\x32%.orderflow.metrics.v1.OrderRateWindowR\x07\x63ounted\x12\x43\n\tpublished\x18\x02 \x01(\x0b\x32%.orderflow.metrics.v1.OrderRateWindowR\tpublishedb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -36,4 +36,8 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_ORDERRATEWINDOW']._serialized_end=411
   _globals['_CURRENCYTOTAL']._serialized_start=413
   _globals['_CURRENCYTOTAL']._serialized_end=522
+  _globals['_WINDOWEDORDER']._serialized_start=525
+  _globals['_WINDOWEDORDER']._serialized_end=691
+  _globals['_WINDOWSTATE']._serialized_start=694
+  _globals['_WINDOWSTATE']._serialized_end=841
 # @@protoc_insertion_point(module_scope)

@@ -36,3 +36,23 @@ class CurrencyTotal(_message.Message):
     order_count: int
     total_cents: int
     def __init__(self, currency: _Optional[str] = ..., order_count: _Optional[int] = ..., total_cents: _Optional[int] = ...) -> None: ...
+
+class WindowedOrder(_message.Message):
+    __slots__ = ("window_start", "order_id", "currency", "total_cents")
+    WINDOW_START_FIELD_NUMBER: _ClassVar[int]
+    ORDER_ID_FIELD_NUMBER: _ClassVar[int]
+    CURRENCY_FIELD_NUMBER: _ClassVar[int]
+    TOTAL_CENTS_FIELD_NUMBER: _ClassVar[int]
+    window_start: _timestamp_pb2.Timestamp
+    order_id: str
+    currency: str
+    total_cents: int
+    def __init__(self, window_start: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., order_id: _Optional[str] = ..., currency: _Optional[str] = ..., total_cents: _Optional[int] = ...) -> None: ...
+
+class WindowState(_message.Message):
+    __slots__ = ("counted", "published")
+    COUNTED_FIELD_NUMBER: _ClassVar[int]
+    PUBLISHED_FIELD_NUMBER: _ClassVar[int]
+    counted: OrderRateWindow
+    published: OrderRateWindow
+    def __init__(self, counted: _Optional[_Union[OrderRateWindow, _Mapping]] = ..., published: _Optional[_Union[OrderRateWindow, _Mapping]] = ...) -> None: ...
