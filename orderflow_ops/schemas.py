@@ -27,6 +27,7 @@ from orderflow.order.v1.events_pb2 import OrderCreated
 from aggregator.adapters import events as aggregator_topics
 from inventory_svc.adapters import events as inventory_topics
 from order_svc.adapters.kafka_log import TOPIC as ORDERS
+from orderflow_ops.history import PAST_VERSIONS, past_message
 from orderflow_platform.settings import RegistrySettings
 
 # Each topic's value message: what its producers register under <topic>-value.
@@ -121,11 +122,16 @@ class SchemaCatalogue:
                 yield Verdict(subject, True, f"compatible with all {len(versions)} versions")
 
     def register(self) -> Iterator[Verdict]:
+        """Registers each topic's past versions, oldest first, then its current one: a new
+        registry gets the same history as one that lived through every version."""
         for topic, message in EVENTS.items():
-            file = cast(FileDescriptor, message.DESCRIPTOR.file)
-            for dep in _own_imports(file):
-                yield self._register(dep.name, dep)
-            yield self._register(f"{topic}-value", file)
+            name = message.DESCRIPTOR.full_name
+            versions = [past_message(v, name) for v in PAST_VERSIONS.get(topic, ())] + [message]
+            for version in versions:
+                file = cast(FileDescriptor, version.DESCRIPTOR.file)
+                for dep in _own_imports(file):
+                    yield self._register(dep.name, dep)
+                yield self._register(f"{topic}-value", file)
 
     def _register(self, subject: str, file: FileDescriptor) -> Verdict:
         answer = self._http.post(f"/subjects/{quote(subject, safe='')}/versions", json=self._body(file))

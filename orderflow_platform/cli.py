@@ -13,7 +13,7 @@ from orderflow_platform import demo
 from orderflow_platform.kafka import topics
 from orderflow_platform.kafka.clients import admin_client
 from orderflow_platform.registry import RegistryAdmin
-from orderflow_platform.settings import load_settings
+from orderflow_platform.settings import RegistrySettings, load_settings
 from projector.entrypoints import replay
 
 
@@ -74,6 +74,10 @@ def main(argv: list[str] | None = None) -> int:
         "replay": lambda: replay.run(settings),
         "connect": lambda: connect.command(settings, args.action, args.name, args.set),
         "audit": lambda: audit.command(settings.postgres, args.order_id),
+        "schemas": lambda: schemas_command(
+            SchemaCatalogue(settings.registry), args.action, getattr(args, "topic", None)
+        ),
+        "registry": lambda: registry_init(settings.registry),
     }
     if args.group in commands:
         return commands[args.group]()
@@ -81,12 +85,14 @@ def main(argv: list[str] | None = None) -> int:
         status, lines = metrics_cli.rate(args.target, args.minutes)
         print("\n".join(lines), file=sys.stdout if status == 0 else sys.stderr)
         return status
-    if args.group == "schemas":
-        return schemas_command(SchemaCatalogue(settings.registry), args.action, getattr(args, "topic", None))
-    if args.group == "registry":
-        RegistryAdmin(settings.registry).set_compatibility(settings.registry.compatibility)
-        print(f"registry: global compatibility {settings.registry.compatibility}")
     return 0
+
+
+def registry_init(settings: RegistrySettings) -> int:
+    RegistryAdmin(settings).set_compatibility(settings.compatibility)
+    print(f"registry: global compatibility {settings.compatibility}")
+    # The schemas' history, then the current versions: a deploy step before any producer.
+    return schemas_command(SchemaCatalogue(settings), "register", None)
 
 
 def schemas_command(catalogue: SchemaCatalogue, action: str, topic: str | None) -> int:

@@ -6,7 +6,7 @@ root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 tmp="$(mktemp -d)"
 trap 'rm -rf "$tmp"' EXIT
 
-cp -R "$root/proto" "$root/tools" "$root/buf.yaml" "$root/buf.gen.yaml" "$tmp/"
+cp -R "$root/proto" "$root/schemas" "$root/tools" "$root/buf.yaml" "$root/buf.gen.yaml" "$tmp/"
 ln -s "$root/.venv" "$tmp/.venv"
 mkdir "$tmp/var" && ln -s "$root/var/bin" "$tmp/var/bin" # protoc-gen-openapiv2
 "$tmp/tools/generate.sh" >/dev/null
