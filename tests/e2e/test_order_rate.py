@@ -48,10 +48,17 @@ def test_an_order_placed_over_rest_is_counted_in_its_minute(unique: str) -> None
     assert created.status_code == 200, created.text
     minutes = {first, this_minute()}
     eventually(lambda: counted() > before, 30)
-    window = eventually(lambda: window_of(minutes), 30)
+
+    def with_euros() -> dict[str, object] | None:
+        # The window may already have been published for other orders of the minute; this
+        # one shows once its euros do (a window goes out at most once a second).
+        window = window_of(minutes)
+        currencies: list[dict[str, object]] = window["currencies"] if window else []  # type: ignore[assignment]
+        return window if any(c["currency"] == "EUR" for c in currencies) else None
+
+    window = eventually(with_euros, 30)
     assert int(str(window["order_count"])) >= 1
     assert window["window_seconds"] == 60
-    assert any(c["currency"] == "EUR" for c in window["currencies"])  # type: ignore[attr-defined]
     cli = subprocess.run(
         [sys.executable, "-m", "orderflow_platform.cli", "metrics", "rate", "--minutes", "3"],
         capture_output=True,

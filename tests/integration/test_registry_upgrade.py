@@ -67,7 +67,8 @@ class Registry:
         }
         self._log = log.open("wb")
         self._process = subprocess.Popen(command, env=env, stdout=self._log, stderr=subprocess.STDOUT)
-        eventually(lambda: self._answers(health), 120, every=0.5)
+        # Generous: a JVM starting beside the whole stack on two cores.
+        eventually(lambda: self._answers(health), 300, every=0.5)
 
     def _answers(self, url: str) -> bool:
         assert self._process.poll() is None, f"the registry exited; see {self._log.name}"
