@@ -7,6 +7,7 @@ person to decide.
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -83,6 +84,7 @@ def apply(admin: AdminClient, specs: list[TopicSpec], replication_factor: int) -
             if error.args[0].name() != "TOPIC_ALREADY_EXISTS":  # another provisioner won the race
                 raise
     present = [spec for spec in specs if spec.name in live]
+    altered = []
     for spec, actual in zip(present, _live_configs(admin, present), strict=True):
         changes = [
             ConfigEntry(key, wanted, incremental_operation=AlterConfigOpType.SET)
@@ -93,7 +95,24 @@ def apply(admin: AdminClient, specs: list[TopicSpec], replication_factor: int) -
             resource = ConfigResource(ResourceType.TOPIC, spec.name, incremental_configs=changes)
             for future in admin.incremental_alter_configs([resource]).values():
                 future.result(TIMEOUT_SECONDS)
+            altered.append(spec)
+    _await_configs(admin, altered)
     return drift(admin, specs)
+
+
+def _await_configs(admin: AdminClient, specs: list[TopicSpec]) -> None:
+    """Waits until the broker describes the configs just altered: it applies them from the
+    metadata log a moment after the controller accepted them."""
+    deadline = time.monotonic() + TIMEOUT_SECONDS
+    while specs and time.monotonic() < deadline:
+        live = _live_configs(admin, specs)
+        if all(
+            actual.get(k) == v
+            for spec, actual in zip(specs, live, strict=True)
+            for k, v in spec.config.items()
+        ):
+            return
+        time.sleep(0.1)
 
 
 def _live_configs(admin: AdminClient, specs: list[TopicSpec]) -> list[dict[str, str]]:
