@@ -57,9 +57,11 @@ def connector_config(name: str, folder: Path = CONNECTORS_DIR) -> dict[str, str]
 
 
 def state(http: httpx.Client, name: str) -> ConnectorState | None:
-    """The connector's state, or None when the worker does not know it (yet)."""
+    """The connector's state, or None when the worker does not know it."""
     answer = http.get(f"/connectors/{name}/status")
-    if answer.status_code == httpx.codes.NOT_FOUND:
+    # Connect's own 404 is JSON; a starting worker's web server answers 404 in HTML before
+    # the API is mounted, which says nothing about the connector.
+    if answer.status_code == httpx.codes.NOT_FOUND and "json" in answer.headers.get("content-type", ""):
         return None
     answer.raise_for_status()
     body: dict[str, Any] = answer.json()
