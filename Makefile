@@ -2,7 +2,7 @@
 SHELL := /bin/bash
 PY := .venv/bin/python
 
-.PHONY: up down status logs restart bootstrap generate check-generated lint typecheck test test-unit
+.PHONY: up down status logs restart bootstrap generate check-generated lint typecheck test test-unit faults
 
 up: bootstrap ## install what is missing, start the native stack, wait until every part is ready
 	$(PY) -m devstack up
@@ -39,3 +39,6 @@ test: bootstrap check-generated lint ## everything CI runs: generated code, lint
 
 test-unit: bootstrap ## the fast tier only (no stack needed)
 	.venv/bin/pytest -m "not integration"
+
+faults: bootstrap ## the fault suite against the running stack (make up first): a table, exit 1 on any violation
+	$(PY) -m faults
