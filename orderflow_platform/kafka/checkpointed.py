@@ -53,6 +53,11 @@ BATCH_SECONDS = Histogram(
     ["consumer"],
     buckets=(0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5),
 )
+POSTGRES_UNAVAILABLE = Counter(
+    "orderflow_checkpointed_postgres_unavailable_total",
+    "Attempts to reach Postgres that failed (the loop waits and tries again)",
+    ["consumer"],
+)
 # librdkafka's OFFSET_BEGINNING: a partition this consumer has not processed yet.
 FROM_BEGINNING = -2
 DLQ_FLUSH_SECONDS = 10.0
@@ -117,7 +122,8 @@ class CheckpointedLoop(Generic[T]):
         self._settings, self._dsn, self._name = settings, dsn, consumer_name
         self._topics, self._handler = list(topics), handler
         self._max_batch, self._poll_seconds = max_batch, poll_seconds
-        self._conn = psycopg.connect(dsn, autocommit=True)
+        # Made on first use, and again after Postgres went away (see _connection).
+        self._conn: psycopg.Connection[Any] | None = None
         # Per assigned partition, the offset this process last stored (or found on assignment).
         self._known: dict[Position, int] = {}
         # Records past the stored offsets that this consumer has parked already.
@@ -145,7 +151,8 @@ class CheckpointedLoop(Generic[T]):
         finally:
             self._consumer.close()
             self._dlq.flush(DLQ_FLUSH_SECONDS)
-            self._conn.close()
+            if self._conn is not None:
+                self._conn.close()
 
     def _process(self, messages: list[Message]) -> None:
         decoded: list[tuple[Message, T]] = []
@@ -220,9 +227,10 @@ class CheckpointedLoop(Generic[T]):
             log.warning("checkpoints moved by another writer; rewinding", consumer=self._name)
             self._rewind()
         except psycopg.OperationalError as error:
-            # The commit may or may not have happened: only the stored offsets can say.
+            # The commit may or may not have happened: only the stored offsets can say, once
+            # Postgres answers again.
             log.warning("postgres failed; rewinding to the stored offsets", error=str(error))
-            self._conn = psycopg.connect(self._dsn, autocommit=True)
+            self._drop_connection()
             self._rewind()
 
     def _bisect(self, decoded: list[tuple[Message, T]]) -> None:
@@ -244,15 +252,16 @@ class CheckpointedLoop(Generic[T]):
         # The DLQ has the batch's poison before its offsets move past it: at-least-once there.
         if self._dlq.flush(DLQ_FLUSH_SECONDS) > 0:
             raise RuntimeError("dead-letter queue unreachable")
+        conn = self._connection()
         with (
             BATCH_SECONDS.labels(self._name).time(),
-            self._conn.transaction(),
-            self._conn.cursor() as cur,
+            conn.transaction(),
+            conn.cursor() as cur,
         ):
             stored = read_checkpoints(cur, self._name)
             if any(stored.get(p, FROM_BEGINNING) != self._known[p] for p in next_offsets):
                 raise StaleCheckpoint
-            self._handler.write(self._conn, batch)
+            self._handler.write(conn, batch)
             store_checkpoints(cur, self._name, next_offsets)
         self._known.update(next_offsets)
         RECORDS.labels(self._name).inc(len(batch))
@@ -262,20 +271,52 @@ class CheckpointedLoop(Generic[T]):
             self._consumer.seek(tp)
 
     def _start_offsets(self, partitions: list[TopicPartition]) -> list[TopicPartition]:
-        with self._conn.transaction(), self._conn.cursor() as cur:
-            # A row for every partition, so that the lock each batch takes covers it.
-            cur.executemany(
-                "INSERT INTO consumer_checkpoints (consumer, topic, partition, next_offset)"
-                " VALUES (%s, %s, %s, %s) ON CONFLICT DO NOTHING",
-                [(self._name, tp.topic, tp.partition, FROM_BEGINNING) for tp in partitions],
-            )
-            stored = read_checkpoints(cur, self._name)
+        """The stored offsets of the partitions, waiting while Postgres is unreachable."""
+        while True:
+            try:
+                stored = self._read_start_offsets(partitions)
+                break
+            except psycopg.OperationalError as error:
+                if self._shutdown.requested:
+                    raise
+                log.warning("postgres unavailable; waiting for the stored offsets", error=str(error))
+                self._drop_connection()
+                self._backoff.wait(self._shutdown)
         starts = []
         for tp in partitions:
             offset = stored.get((tp.topic, tp.partition), FROM_BEGINNING)
             self._known[(tp.topic, tp.partition)] = offset
             starts.append(TopicPartition(tp.topic, tp.partition, offset))
         return starts
+
+    def _read_start_offsets(self, partitions: list[TopicPartition]) -> dict[Position, int]:
+        conn = self._connection()
+        with conn.transaction(), conn.cursor() as cur:
+            # A row for every partition, so that the lock each batch takes covers it.
+            cur.executemany(
+                "INSERT INTO consumer_checkpoints (consumer, topic, partition, next_offset)"
+                " VALUES (%s, %s, %s, %s) ON CONFLICT DO NOTHING",
+                [(self._name, tp.topic, tp.partition, FROM_BEGINNING) for tp in partitions],
+            )
+            return read_checkpoints(cur, self._name)
+
+    def _connection(self) -> psycopg.Connection[Any]:
+        """The connection, made again after the last one broke; waits while Postgres is down."""
+        while self._conn is None or self._conn.closed or self._conn.broken:
+            try:
+                self._conn = psycopg.connect(self._dsn, autocommit=True)
+            except psycopg.OperationalError as error:
+                if self._shutdown.requested:
+                    raise
+                POSTGRES_UNAVAILABLE.labels(self._name).inc()
+                log.warning("postgres unavailable; waiting", error=str(error))
+                self._backoff.wait(self._shutdown)
+        return self._conn
+
+    def _drop_connection(self) -> None:
+        if self._conn is not None:
+            self._conn.close()
+        self._conn = None
 
     def _assigned(self, consumer: Consumer, partitions: list[TopicPartition]) -> None:
         starts = self._start_offsets(partitions)

@@ -11,6 +11,7 @@ import psycopg
 import pytest
 from confluent_kafka import Message, TopicPartition
 from confluent_kafka.admin import AdminClient
+from prometheus_client import REGISTRY
 
 from orderflow_platform.kafka import clients
 from orderflow_platform.kafka.checkpointed import CheckpointedLoop, PoisonMessage
@@ -19,6 +20,9 @@ from orderflow_platform.kafka.transactional import OutRecord, dead_letter
 from orderflow_platform.settings import Settings
 from orderflow_platform.shutdown import Shutdown
 from tests.integration.helpers import DeadLetterQueue, create_topic, eventually
+from tests.integration.tcp_proxy import TcpProxy
+
+UNAVAILABLE = "orderflow_checkpointed_postgres_unavailable_total"
 
 
 class Appender:
@@ -156,3 +160,30 @@ def dead_letter_of(settings: Settings, topic: str, offset: int, consumer: str) -
         return dead_letter(message, "not a number", consumer)
     finally:
         reader.close()
+
+
+def test_postgres_going_away_and_back_loses_and_repeats_nothing(
+    settings: Settings, table: str, unique: str
+) -> None:
+    topic = numbered_topic(settings, unique, 300)
+    proxy = TcpProxy(5432)
+    dsn = settings.postgres.dsn.replace("localhost:5432", f"127.0.0.1:{proxy.port}")
+    done = Shutdown()
+    loop = CheckpointedLoop(
+        settings.kafka, dsn, consumer_name=table, topics=[topic], handler=Appender(table), max_batch=50
+    )
+    runner = threading.Thread(target=loop.run, args=(done,))
+    runner.start()  # Postgres is not there yet: the loop waits for it instead of failing
+    try:
+        eventually(lambda: REGISTRY.get_sample_value(UNAVAILABLE, {"consumer": table}) or None)
+        proxy.open()
+        eventually(lambda: len(rows(settings, table)) >= 100)
+        proxy.cut()  # mid-stream, as a Postgres restart would
+        proxy.open()
+        eventually(lambda: rows(settings, table) == list(range(300)), 60)
+    finally:
+        done.request()
+        proxy.open()
+        runner.join()
+        proxy.cut()
+    assert runner.is_alive() is False and rows(settings, table) == list(range(300))
