@@ -67,8 +67,13 @@ class Registry:
         }
         self._log = log.open("wb")
         self._process = subprocess.Popen(command, env=env, stdout=self._log, stderr=subprocess.STDOUT)
-        # Generous: a JVM starting beside the whole stack on two cores.
-        eventually(lambda: self._answers(health), 300, every=0.5)
+        try:
+            # Generous: a JVM starting beside the whole stack on two cores.
+            eventually(lambda: self._answers(health), 300, every=0.5)
+        except BaseException:
+            # Never leave a registry behind holding the ports for the next run.
+            self.stop()
+            raise
 
     def _answers(self, url: str) -> bool:
         assert self._process.poll() is None, f"the registry exited; see {self._log.name}"
@@ -79,7 +84,11 @@ class Registry:
 
     def stop(self) -> None:
         self._process.terminate()
-        self._process.wait(60)
+        try:
+            self._process.wait(60)
+        except subprocess.TimeoutExpired:
+            self._process.kill()
+            self._process.wait(10)
         self._log.close()
 
 
