@@ -1,0 +1,1 @@
+"""orderflow's Grafana dashboards, built as code (grafana-foundation-sdk) into dashboards/json/."""
