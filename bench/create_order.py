@@ -12,6 +12,7 @@ from __future__ import annotations
 import argparse
 import json
 import subprocess
+from typing import Any
 
 from devstack.spec import ROOT
 
@@ -26,7 +27,10 @@ BODY = {
 }
 
 
-def run(address: str, total: int, concurrency: int, rate: int) -> dict[str, float]:
+def ghz_report(
+    address: str, total: int, concurrency: int, rate: int, body: dict[str, Any] = BODY
+) -> dict[str, Any]:
+    """ghz's whole JSON report: the summary and each request's latency in `details`."""
     command = [
         GHZ,
         "--insecure",
@@ -37,7 +41,7 @@ def run(address: str, total: int, concurrency: int, rate: int) -> dict[str, floa
         "--call",
         CALL,
         "--data",
-        json.dumps(BODY),
+        json.dumps(body),
         "--total",
         str(total),
         "--concurrency",
@@ -52,7 +56,14 @@ def run(address: str, total: int, concurrency: int, rate: int) -> dict[str, floa
     ]
     if rate:
         command += ["--rps", str(rate)]
-    report = json.loads(subprocess.run(command, capture_output=True, text=True, check=True).stdout)
+    report: dict[str, Any] = json.loads(
+        subprocess.run(command, capture_output=True, text=True, check=True).stdout
+    )
+    return report
+
+
+def run(address: str, total: int, concurrency: int, rate: int) -> dict[str, float]:
+    report = ghz_report(address, total, concurrency, rate)
     percentiles = {p["percentage"]: p["latency"] / 1e6 for p in report["latencyDistribution"] or []}
     return {
         "requests": report["count"],
