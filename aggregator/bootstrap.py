@@ -2,34 +2,43 @@
 
 from __future__ import annotations
 
+import asyncio
+import os
 from datetime import timedelta
 from typing import Any
 
+from orderflow.metrics.v1 import metrics_service_pb2_grpc
 from orderflow.metrics.v1.events_pb2 import OrderRateWindow
 
 from aggregator.adapters.events import LIVE
 from aggregator.adapters.rate_view import RateView
 from aggregator.domain.windows import Policy
+from aggregator.entrypoints.grpc_api import SERVICE, MetricsServicer
 from aggregator.entrypoints.stream import AggregatorProcessor, Codecs
+from aggregator.settings import AggregatorServiceSettings, WindowSettings
+from orderflow_platform import grpc_server
+from orderflow_platform.app import ServiceApp
 from orderflow_platform.kafka import clients
 from orderflow_platform.kafka.serde import ProtobufCodec
 from orderflow_platform.kafka.transactional import TransactionalLoop
+from orderflow_platform.schema_gate import schemas_registered
 from orderflow_platform.settings import Settings
+from orderflow_platform.shutdown import Shutdown, in_background, until_set
 
 GROUP_ID = "aggregator"
 
 
-def policy(settings: Settings) -> Policy:
+def policy(settings: WindowSettings) -> Policy:
     return Policy(
-        allowed_lateness=timedelta(seconds=settings.aggregator.allowed_lateness_seconds),
-        publish_interval=timedelta(seconds=settings.aggregator.publish_interval_seconds),
+        allowed_lateness=timedelta(seconds=settings.allowed_lateness_seconds),
+        publish_interval=timedelta(seconds=settings.publish_interval_seconds),
     )
 
 
-def stream_loop(settings: Settings, instance: str) -> TransactionalLoop:
+def stream_loop(settings: AggregatorServiceSettings, instance: str) -> TransactionalLoop:
     registry = clients.registry_client(settings.registry)
     codecs = Codecs(registry, settings.registry.auto_register_schemas)
-    processor = AggregatorProcessor(settings.kafka, codecs, policy(settings))
+    processor = AggregatorProcessor(settings.kafka, codecs, policy(settings.aggregator))
     return TransactionalLoop(
         settings.kafka,
         group_id=GROUP_ID,
@@ -51,3 +60,42 @@ def rate_view(settings: Settings) -> RateView:
     registry = clients.registry_client(settings.registry)
     codec = ProtobufCodec(registry, OrderRateWindow, auto_register=settings.registry.auto_register_schemas)
     return RateView(settings.kafka, codec)
+
+
+class AggregatorApp(ServiceApp):
+    """One replica: the stream processor (a Kafka loop in a thread of its own) and
+    MetricsService over the published windows. Leaving stops the rate view's tail."""
+
+    def __init__(self, settings: AggregatorServiceSettings, instance: str, address: str) -> None:
+        super().__init__()
+        self._settings, self._instance, self._address = settings, instance, address
+
+    async def run(self, shutdown: Shutdown) -> None:
+        # A schema the registry refuses would fail every transaction: wait, not ready, instead.
+        if not await schemas_registered(written_schemas(self._settings), shutdown):
+            return
+        loop = stream_loop(self._settings, self._instance)
+        # The Kafka loop blocks, so it runs beside the event loop that serves gRPC.
+        async with in_background(loop.run, shutdown, "aggregator-stream"):
+            # Ready (serving) once the windows are rebuilt and the published ones read.
+            if not await until_set(loop.assigned, shutdown):
+                return
+            rates = await asyncio.to_thread(rate_view(self._settings).start)
+            self._resources.callback(rates.stop)
+            await grpc_server.serve(
+                lambda server: metrics_service_pb2_grpc.add_MetricsServiceServicer_to_server(
+                    MetricsServicer(rates), server
+                ),
+                [SERVICE],
+                self._address,
+                shutdown,
+            )
+
+
+def instance() -> str:
+    """The replica's name, which its transactional id carries."""
+    return os.environ.get("AGGREGATOR_INSTANCE", "1")
+
+
+def app(settings: AggregatorServiceSettings) -> AggregatorApp:
+    return AggregatorApp(settings, instance(), os.environ.get("AGGREGATOR_ADDRESS", "0.0.0.0:50054"))

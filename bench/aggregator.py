@@ -25,10 +25,11 @@ from orderflow.order.v1.events_pb2 import OrderCreated, OrderItem
 from aggregator.adapters.events import Topics
 from aggregator.bootstrap import policy
 from aggregator.entrypoints.stream import AggregatorProcessor, Codecs
+from aggregator.settings import AggregatorServiceSettings
 from orderflow_platform.kafka import clients
 from orderflow_platform.kafka.serde import ProtobufCodec
 from orderflow_platform.kafka.transactional import OutRecord, TransactionalLoop
-from orderflow_platform.settings import Settings, load_settings
+from orderflow_platform.settings import Settings
 from orderflow_platform.shutdown import Shutdown
 
 PARTITIONS = 6
@@ -79,7 +80,7 @@ class Counting:
         return records
 
 
-def run(settings: Settings, orders: int) -> None:
+def run(settings: AggregatorServiceSettings, orders: int) -> None:
     prefix = f"bench-{uuid.uuid4().hex[:8]}."
     topics = Topics.prefixed(prefix)
     names = [topics.orders, topics.window_orders, topics.windows, topics.rate]
@@ -90,7 +91,7 @@ def run(settings: Settings, orders: int) -> None:
         append_orders(settings, topics.orders, orders)
         registry = clients.registry_client(settings.registry)
         processor = AggregatorProcessor(
-            settings.kafka, Codecs(registry, True, topics), policy(settings), topics
+            settings.kafka, Codecs(registry, True, topics), policy(settings.aggregator), topics
         )
         counting = Counting(processor, ProtobufCodec(registry, OrderRateWindow), orders)
         loop = TransactionalLoop(
@@ -123,7 +124,7 @@ def main() -> None:
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     parser.add_argument("--orders", type=int, default=50_000)
-    run(load_settings(), parser.parse_args().orders)
+    run(AggregatorServiceSettings(), parser.parse_args().orders)
 
 
 if __name__ == "__main__":

@@ -2,16 +2,26 @@
 
 from __future__ import annotations
 
+import os
+from contextlib import AsyncExitStack
+
 from confluent_kafka import Consumer
+from orderflow.order.v1 import order_service_pb2_grpc
 from orderflow.order.v1.events_pb2 import OrderCreated
 from psycopg_pool import AsyncConnectionPool
 
 from order_svc.adapters.kafka_log import KafkaOrderLog
 from order_svc.adapters.postgres_ledger import InstanceLock, PostgresRequestLedger
 from order_svc.adapters.postgres_orders import PostgresOrderQueries
+from order_svc.entrypoints.grpc_api import SERVICE, OrderServicer
+from orderflow_platform import grpc_server
+from orderflow_platform.app import ServiceApp
 from orderflow_platform.kafka import clients
 from orderflow_platform.kafka.serde import ProtobufCodec
+from orderflow_platform.logs import get_logger
+from orderflow_platform.schema_gate import schemas_registered
 from orderflow_platform.settings import Settings
+from orderflow_platform.shutdown import Shutdown
 
 
 def order_log(settings: Settings) -> KafkaOrderLog:
@@ -49,3 +59,40 @@ def request_ledger(pool: AsyncConnectionPool, instance: InstanceLock) -> Postgre
 
 def order_queries(pool: AsyncConnectionPool) -> PostgresOrderQueries:
     return PostgresOrderQueries(pool)
+
+
+class OrderServiceApp(ServiceApp):
+    """OrderService on gRPC over the order log, the request ledger and the read models.
+
+    Entering opens the ledger's pool and takes the instance's lock; leaving releases them,
+    then flushes the log's producer."""
+
+    def __init__(self, settings: Settings, address: str) -> None:
+        super().__init__()
+        self._settings, self._address = settings, address
+        self._order_log = order_log(settings)
+        self._servicer: OrderServicer | None = None
+
+    async def open(self, resources: AsyncExitStack) -> None:
+        resources.callback(self._close_log)
+        pool = await resources.enter_async_context(ledger_pool(self._settings))
+        instance = await resources.enter_async_context(instance_lock(self._settings))
+        self._servicer = OrderServicer(self._order_log, request_ledger(pool, instance), order_queries(pool))
+
+    async def run(self, shutdown: Shutdown) -> None:
+        assert self._servicer is not None, "entered first"
+        servicer = self._servicer
+        await grpc_server.serve(
+            lambda server: order_service_pb2_grpc.add_OrderServiceServicer_to_server(servicer, server),
+            [SERVICE],
+            self._address,
+            shutdown,
+            until_ready=lambda: schemas_registered(self._order_log.schemas(), shutdown),
+        )
+
+    def _close_log(self) -> None:
+        get_logger().info("stopped", undelivered=self._order_log.close())
+
+
+def app(settings: Settings) -> OrderServiceApp:
+    return OrderServiceApp(settings, os.environ.get("ORDER_SVC_ADDRESS", "0.0.0.0:50051"))

@@ -46,42 +46,15 @@ class MetricsSettings(BaseModel):
     port: int = 0
 
 
-class SmtpSettings(BaseModel):
-    host: str = "127.0.0.1"
-    port: int = 2525
-    # Implicit TLS (SMTPS, usually 465) or STARTTLS upgrade (usually 587); neither on loopback.
-    use_tls: bool = False
-    start_tls: bool = False
-    username: str | None = None
-    password: str | None = None
-    timeout_seconds: float = 10.0
-
-
-class NotifySettings(BaseModel):
-    sinks: list[Literal["console", "email"]] = ["console"]
-    sender: str = "orderflow <orders@orderflow.test>"
-    # The user directory: user ids that are not addresses get this domain.
-    recipient_domain: str = "users.orderflow.test"
-    max_attempts: int = 8
-    retry_base_seconds: float = 0.5
-    retry_cap_seconds: float = 30.0
-    smtp: SmtpSettings = SmtpSettings()
-
-
-class AggregatorSettings(BaseModel):
-    # How long after a window's minute ends its final value waits for orders still on the way.
-    allowed_lateness_seconds: float = 10.0
-    # A filling window is published at most this often.
-    publish_interval_seconds: float = 1.0
-
-
 class ConnectSettings(BaseModel):
     # The Kafka Connect worker's REST API (the audit sink's).
     url: str = "http://127.0.0.1:8083"
 
 
 class Settings(BaseSettings):
-    model_config = SettingsConfigDict(env_prefix="ORDERFLOW_", env_nested_delimiter="__")
+    # A service's own sections (notify's, the aggregator's) are in the same profile file;
+    # the core settings leave them to the service's subclass.
+    model_config = SettingsConfigDict(env_prefix="ORDERFLOW_", env_nested_delimiter="__", extra="ignore")
 
     profile: Profile = "dev"
     kafka: KafkaSettings = KafkaSettings()
@@ -89,8 +62,6 @@ class Settings(BaseSettings):
     postgres: PostgresSettings = PostgresSettings()
     logging: LoggingSettings = LoggingSettings()
     metrics: MetricsSettings = MetricsSettings()
-    notify: NotifySettings = NotifySettings()
-    aggregator: AggregatorSettings = AggregatorSettings()
     connect: ConnectSettings = ConnectSettings()
 
     @classmethod
@@ -107,5 +78,6 @@ class Settings(BaseSettings):
         return init_settings, env_settings, profile_file
 
 
-def load_settings(**overrides: object) -> Settings:
-    return Settings(**overrides)  # type: ignore[arg-type]
+def load_settings() -> Settings:
+    """The profile's core settings; a service with sections of its own loads its subclass."""
+    return Settings()

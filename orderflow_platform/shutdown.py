@@ -5,7 +5,8 @@ from __future__ import annotations
 import asyncio
 import signal
 import threading
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
 
 SIGNALS = (signal.SIGINT, signal.SIGTERM)
 
@@ -72,3 +73,26 @@ class BackgroundLoop:
             if not self._shutdown.requested:
                 self._crashed.set()
                 self._shutdown.request()
+
+
+@asynccontextmanager
+async def in_background(
+    run: Callable[[Shutdown], None], shutdown: Shutdown, name: str
+) -> AsyncIterator[None]:
+    """Runs a blocking loop beside the block; at its end asks the loop to stop and waits for
+    it, and exits the process non-zero if the loop had failed."""
+    loop = BackgroundLoop(run, shutdown, name).start()
+    try:
+        yield
+    finally:
+        shutdown.request()
+        crashed = loop.join()
+    if crashed:
+        raise SystemExit(1)
+
+
+async def until_set(event: threading.Event, shutdown: Shutdown, poll_seconds: float = 0.05) -> bool:
+    """Waits for a thread's event; False when a stop was requested first."""
+    while not (event.is_set() or shutdown.requested):
+        await asyncio.sleep(poll_seconds)
+    return event.is_set()

@@ -8,8 +8,8 @@ import aiosmtplib
 
 from notify_svc.domain.model import Notification
 from notify_svc.domain.ports import NotificationSink, SinkFailed
+from notify_svc.settings import SmtpSettings
 from orderflow_platform.logs import get_logger
-from orderflow_platform.settings import SmtpSettings
 
 log = get_logger(__name__)
 

@@ -23,9 +23,10 @@ from mail_catcher.mailbox import RECEIPTS, Mailbox, file_name
 from notify_svc.adapters.sinks import EmailSink
 from notify_svc.domain.model import Line, OrderConfirmed, notification_for
 from notify_svc.domain.ports import SinkFailed
+from notify_svc.settings import SmtpSettings
 from orderflow_platform.kafka import clients
 from orderflow_platform.kafka.serde import ProtobufCodec
-from orderflow_platform.settings import Settings, SmtpSettings
+from orderflow_platform.settings import Settings
 from tests.integration.helpers import DeadLetterQueue, eventually
 from tests.integration.inventory_helpers import kill_and_await_restart
 

@@ -16,6 +16,7 @@ from orderflow.order.v1.events_pb2 import OrderCreated, OrderItem
 from devstack.spec import VAR
 from inventory_svc.adapters.events import ORDERS
 from mail_catcher.mailbox import file_name
+from notify_svc.settings import NotifyServiceSettings
 from orderflow_platform.kafka import clients
 from orderflow_platform.kafka.serde import ProtobufCodec
 from orderflow_platform.settings import Settings
@@ -93,7 +94,7 @@ def test_v1_and_v2_orders_in_one_topic_settle_project_and_mail(
     eventually(lambda: all(path.exists() for path in mails.values()), 120)
     v1_mail = message_from_bytes(mails[v1_order].read_bytes())
     v2_mail = message_from_bytes(mails[v2_order].read_bytes())
-    assert v1_mail["To"] == f"{v1_user}@{settings.notify.recipient_domain}"
+    assert v1_mail["To"] == f"{v1_user}@{NotifyServiceSettings().notify.recipient_domain}"
     assert "Total: 25.00 USD" in str(v1_mail.get_payload())
     assert v2_mail["To"] == f"buyer-{unique}@corp.test"
     assert "Total: 25.00 EUR" in str(v2_mail.get_payload())

@@ -1,5 +1,6 @@
 import pytest
 
+from notify_svc.settings import NotifyServiceSettings
 from orderflow_platform.settings import load_settings
 
 
@@ -28,3 +29,14 @@ def test_environment_overrides_the_profile_file(monkeypatch: pytest.MonkeyPatch)
     assert settings.kafka.bootstrap_servers == "broker-1:9092"
     assert settings.logging.format == "console"
     assert settings.kafka.replication_factor == 3
+
+
+def test_a_service_reads_its_own_section_which_the_core_settings_leave(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("ORDERFLOW_PROFILE", "prod")
+    monkeypatch.setenv("ORDERFLOW_NOTIFY__SMTP__HOST", "smtp.shop.test")
+    notify = NotifyServiceSettings().notify
+    assert notify.sinks == ["email"]
+    assert (notify.smtp.host, notify.smtp.port, notify.smtp.start_tls) == ("smtp.shop.test", 587, True)
+    assert not hasattr(load_settings(), "notify")
