@@ -14,16 +14,18 @@ from aggregator.adapters.events import LIVE
 from aggregator.adapters.rate_view import RateView
 from aggregator.domain.windows import Policy
 from aggregator.entrypoints.grpc_api import SERVICE, MetricsServicer
-from aggregator.entrypoints.stream import AggregatorProcessor, Codecs
+from aggregator.entrypoints.stream import AggregatorProcessor, message_types
 from aggregator.settings import AggregatorServiceSettings, WindowSettings
 from orderflow_platform import grpc_server
 from orderflow_platform.app import ServiceApp
 from orderflow_platform.kafka import clients
 from orderflow_platform.kafka.serde import ProtobufCodec
-from orderflow_platform.kafka.transactional import TransactionalLoop
 from orderflow_platform.schema_gate import schemas_registered
 from orderflow_platform.settings import Settings
 from orderflow_platform.shutdown import Shutdown, in_background, until_set
+from orderflow_platform.stream.codecs import TopicCodecs
+from orderflow_platform.stream.kafka_transaction import transactional_loop
+from orderflow_platform.stream.loop import StreamLoop
 
 GROUP_ID = "aggregator"
 
@@ -35,11 +37,11 @@ def policy(settings: WindowSettings) -> Policy:
     )
 
 
-def stream_loop(settings: AggregatorServiceSettings, instance: str) -> TransactionalLoop:
+def stream_loop(settings: AggregatorServiceSettings, instance: str) -> StreamLoop:
     registry = clients.registry_client(settings.registry)
-    codecs = Codecs(registry, settings.registry.auto_register_schemas)
+    codecs = TopicCodecs(registry, settings.registry.auto_register_schemas, message_types())
     processor = AggregatorProcessor(settings.kafka, codecs, policy(settings.aggregator))
-    return TransactionalLoop(
+    return transactional_loop(
         settings.kafka,
         group_id=GROUP_ID,
         # Stable per replica: a restarted replica fences the transactions of its old self.
@@ -52,7 +54,8 @@ def stream_loop(settings: AggregatorServiceSettings, instance: str) -> Transacti
 
 def written_schemas(settings: Settings) -> list[tuple[str, ProtobufCodec[Any]]]:
     """The schemas the aggregator writes, by topic, for the readiness gate."""
-    codecs = Codecs(clients.registry_client(settings.registry), settings.registry.auto_register_schemas)
+    registry = clients.registry_client(settings.registry)
+    codecs = TopicCodecs(registry, settings.registry.auto_register_schemas, message_types())
     return [(topic, codecs.by_topic[topic]) for topic in (LIVE.window_orders, LIVE.windows, LIVE.rate)]
 
 

@@ -4,7 +4,7 @@
 
 OrderCreated events (V1 and V2, spread over five minutes of event time) are appended to
 a fresh copy of the aggregator's topics, then one aggregator runs in this process, with
-the real TransactionalLoop, until every order is counted and published. The clock and the
+the real stream loop (Kafka transactions), until every order is counted and published. The clock and the
 CPU time run from its assignment to the last window published; the topics are deleted
 afterwards. The live aggregator and its consumers never see these orders.
 """
@@ -24,13 +24,15 @@ from orderflow.order.v1.events_pb2 import OrderCreated, OrderItem
 
 from aggregator.adapters.events import Topics
 from aggregator.bootstrap import policy
-from aggregator.entrypoints.stream import AggregatorProcessor, Codecs
+from aggregator.entrypoints.stream import AggregatorProcessor, message_types
 from aggregator.settings import AggregatorServiceSettings
 from orderflow_platform.kafka import clients
 from orderflow_platform.kafka.serde import ProtobufCodec
-from orderflow_platform.kafka.transactional import OutRecord, TransactionalLoop
 from orderflow_platform.settings import Settings
 from orderflow_platform.shutdown import Shutdown
+from orderflow_platform.stream.codecs import TopicCodecs
+from orderflow_platform.stream.kafka_transaction import transactional_loop
+from orderflow_platform.stream.records import OutRecord
 
 PARTITIONS = 6
 
@@ -90,11 +92,10 @@ def run(settings: AggregatorServiceSettings, orders: int) -> None:
     try:
         append_orders(settings, topics.orders, orders)
         registry = clients.registry_client(settings.registry)
-        processor = AggregatorProcessor(
-            settings.kafka, Codecs(registry, True, topics), policy(settings.aggregator), topics
-        )
+        codecs = TopicCodecs(registry, True, message_types(topics))
+        processor = AggregatorProcessor(settings.kafka, codecs, policy(settings.aggregator), topics)
         counting = Counting(processor, ProtobufCodec(registry, OrderRateWindow), orders)
-        loop = TransactionalLoop(
+        loop = transactional_loop(
             settings.kafka,
             group_id=f"{prefix}aggregator",
             transactional_id=f"{prefix}aggregator",

@@ -24,10 +24,11 @@ from orderflow.inventory.v1.events_pb2 import SetOnHand, StockCommand
 
 from devstack import control
 from inventory_svc.adapters.events import COMMANDS, ORDERS
-from inventory_svc.entrypoints.stream import Codecs, InventoryProcessor
+from inventory_svc.entrypoints.stream import MESSAGE_TYPES, InventoryProcessor
 from orderflow_platform.kafka import clients
 from orderflow_platform.kafka.serde import ProtobufCodec
 from orderflow_platform.settings import Settings, load_settings
+from orderflow_platform.stream.codecs import TopicCodecs
 from tests.integration.inventory_helpers import Inventory
 
 PARTITIONS = range(6)
@@ -76,7 +77,8 @@ def rebuild(settings: Settings, skus: int) -> None:
     while any(_missing(inventory, sku) for sku in catalogue[:: max(skus // 50, 1)]):
         assert time.monotonic() < last_partition_done, "stock commands were not applied in time"
     inventory.close()
-    processor = InventoryProcessor(settings.kafka, Codecs(clients.registry_client(settings.registry), True))
+    codecs = TopicCodecs(clients.registry_client(settings.registry), True, MESSAGE_TYPES)
+    processor = InventoryProcessor(settings.kafka, codecs)
     started = time.perf_counter()
     processor.load([TopicPartition(t, p) for t in (ORDERS, COMMANDS) for p in PARTITIONS])()
     elapsed = time.perf_counter() - started

@@ -6,7 +6,7 @@ replay: `orderflow replay` itself, in-process: every record the projector's four
 hold, from the beginning, into fresh tables that are then swapped in (they equal the live
 ones, so the stack is left as it was).
 
-projection: the live projector's code path (CheckpointedLoop: decode, fold, batched
+projection: the live projector's code path (the checkpointed stream loop: decode, fold, batched
 upserts, offsets in the same transaction) as a consumer of its own, `bench_<id>`, from the
 beginning of the same topics into copies of the tables in schema `bench_<id>`, dropped
 afterwards. The clock runs from its first record to as many records as replay read. Like
@@ -23,9 +23,9 @@ from collections.abc import Sequence
 import psycopg
 from confluent_kafka import Message
 
-from orderflow_platform.kafka.checkpointed import CheckpointedLoop
 from orderflow_platform.settings import Settings, load_settings
 from orderflow_platform.shutdown import Shutdown
+from orderflow_platform.stream.postgres_checkpoint import checkpointed_loop
 from projector import bootstrap
 from projector.adapters import postgres_replay
 from projector.adapters.events import TOPICS
@@ -69,7 +69,7 @@ def bench_projection(settings: Settings, records: int) -> Timed:
         postgres_replay.prepare(conn, name)
         done = Shutdown()
         handler = Timed(Projection(bootstrap.decoder(settings), name), records, done)
-        loop = CheckpointedLoop(
+        loop = checkpointed_loop(
             settings.kafka, settings.postgres.dsn, consumer_name=name, topics=TOPICS, handler=handler
         )
         runner = threading.Thread(target=loop.run, args=(done,))

@@ -7,26 +7,28 @@ from psycopg_pool import AsyncConnectionPool
 
 from inventory_svc.adapters.stock_changes import StockChanges
 from inventory_svc.entrypoints.grpc_api import InventoryServicer
-from inventory_svc.entrypoints.stream import INPUTS, Codecs, InventoryProcessor
+from inventory_svc.entrypoints.stream import INPUTS, MESSAGE_TYPES, InventoryProcessor
 from orderflow_platform.kafka import clients
 from orderflow_platform.kafka.delivery import AcknowledgedProducer
 from orderflow_platform.kafka.serde import ProtobufCodec
-from orderflow_platform.kafka.transactional import TransactionalLoop
 from orderflow_platform.settings import Settings
+from orderflow_platform.stream.codecs import TopicCodecs
+from orderflow_platform.stream.kafka_transaction import transactional_loop
+from orderflow_platform.stream.loop import StreamLoop
 
 GROUP_ID = "inventory-svc"
 
 
-def stream_loop(settings: Settings, instance: str) -> TransactionalLoop:
+def stream_loop(settings: Settings, instance: str) -> StreamLoop:
     registry = clients.registry_client(settings.registry)
-    processor = InventoryProcessor(settings.kafka, Codecs(registry, settings.registry.auto_register_schemas))
-    return TransactionalLoop(
+    codecs = TopicCodecs(registry, settings.registry.auto_register_schemas, MESSAGE_TYPES)
+    return transactional_loop(
         settings.kafka,
         group_id=GROUP_ID,
         # Stable per replica: a restarted replica fences the transactions of its old self.
         transactional_id=f"{GROUP_ID}-{instance}",
         topics=INPUTS,
-        processor=processor,
+        processor=InventoryProcessor(settings.kafka, codecs),
     )
 
 

@@ -6,7 +6,7 @@ from contextlib import AsyncExitStack
 
 from psycopg_pool import AsyncConnectionPool
 
-from notify_svc.adapters.events import TOPICS, OutcomeDecoder, ReceivedOutcome
+from notify_svc.adapters.events import TOPICS, OutcomeDecoder
 from notify_svc.adapters.postgres_outbox import PostgresOutbox
 from notify_svc.adapters.sinks import ConsoleSink, EmailSink
 from notify_svc.domain.model import RetryPolicy
@@ -16,19 +16,20 @@ from notify_svc.entrypoints.sender import Sender
 from notify_svc.settings import NotifyServiceSettings
 from orderflow_platform.app import ServiceApp
 from orderflow_platform.kafka import clients
-from orderflow_platform.kafka.checkpointed import CheckpointedLoop
 from orderflow_platform.kafka.delivery import AcknowledgedProducer
 from orderflow_platform.logs import get_logger
 from orderflow_platform.shutdown import Shutdown, in_background
+from orderflow_platform.stream.loop import StreamLoop
+from orderflow_platform.stream.postgres_checkpoint import checkpointed_loop
 
 
-def recording_loop(settings: NotifyServiceSettings) -> CheckpointedLoop[ReceivedOutcome]:
+def recording_loop(settings: NotifyServiceSettings) -> StreamLoop:
     recorder = OutcomeRecorder(
         OutcomeDecoder(clients.registry_client(settings.registry)),
         settings.notify.sinks,
         settings.notify.recipient_domain,
     )
-    return CheckpointedLoop(
+    return checkpointed_loop(
         settings.kafka, settings.postgres.dsn, consumer_name=CONSUMER_NAME, topics=TOPICS, handler=recorder
     )
 

@@ -5,10 +5,10 @@ from __future__ import annotations
 from confluent_kafka import Consumer
 
 from orderflow_platform.kafka import clients
-from orderflow_platform.kafka.checkpointed import CheckpointedLoop
 from orderflow_platform.settings import Settings
+from orderflow_platform.stream.loop import StreamLoop
+from orderflow_platform.stream.postgres_checkpoint import checkpointed_loop
 from projector.adapters.events import TOPICS, EventDecoder
-from projector.domain.model import Event
 from projector.entrypoints.consumer import CONSUMER_NAME, Projection
 
 
@@ -16,8 +16,8 @@ def decoder(settings: Settings) -> EventDecoder:
     return EventDecoder(clients.registry_client(settings.registry))
 
 
-def projection_loop(settings: Settings) -> CheckpointedLoop[Event]:
-    return CheckpointedLoop(
+def projection_loop(settings: Settings) -> StreamLoop:
+    return checkpointed_loop(
         settings.kafka,
         settings.postgres.dsn,
         consumer_name=CONSUMER_NAME,

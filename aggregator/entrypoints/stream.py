@@ -1,5 +1,5 @@
 """The aggregator's stream processor: two steps in one consumer group, each output committed
-with its input offsets by the shared TransactionalLoop.
+with its input offsets in one Kafka transaction by the stream runtime.
 
 1. orders.created N -> aggregator.window-orders, keyed by window start. Orders of one minute
    sit in every partition of orders.created; re-keyed, all of them reach one partition.
@@ -16,8 +16,6 @@ from collections.abc import Callable, Iterator, Sequence
 from datetime import UTC, datetime
 
 from confluent_kafka import Message, TopicPartition
-from confluent_kafka.schema_registry import SchemaRegistryClient
-from confluent_kafka.serialization import SerializationError
 from google.protobuf.message import Message as ProtoMessage
 from orderflow.metrics.v1 import events_pb2 as agg
 from orderflow.metrics.v1.events_pb2 import OrderRateWindow
@@ -27,10 +25,11 @@ from prometheus_client import Counter
 from aggregator import handlers
 from aggregator.adapters import events
 from aggregator.domain.windows import Policy, Window, Windows
-from orderflow_platform.kafka.serde import ProtobufCodec
-from orderflow_platform.kafka.transactional import OutRecord, PoisonMessage, read_to_end
 from orderflow_platform.logs import get_logger
 from orderflow_platform.settings import KafkaSettings
+from orderflow_platform.stream.codecs import TopicCodecs
+from orderflow_platform.stream.reading import read_to_end
+from orderflow_platform.stream.records import OutRecord, PoisonMessage
 
 log = get_logger(__name__)
 COUNTED = Counter("orderflow_aggregator_orders_counted_total", "Orders counted into their window")
@@ -38,32 +37,14 @@ LATE = Counter("orderflow_aggregator_late_orders_total", "Orders that reached th
 PUBLISHED = Counter("orderflow_aggregator_windows_published_total", "Window values published", ["final"])
 
 
-class Codecs:
-    def __init__(
-        self, registry: SchemaRegistryClient, auto_register: bool, topics: events.Topics = events.LIVE
-    ) -> None:
-        def codec(message_type: type[ProtoMessage]) -> ProtobufCodec[ProtoMessage]:
-            return ProtobufCodec(registry, message_type, auto_register=auto_register)
-
-        self.by_topic = {
-            topics.orders: codec(OrderCreated),
-            topics.window_orders: codec(agg.WindowedOrder),
-            topics.windows: codec(agg.WindowState),
-            topics.rate: codec(OrderRateWindow),
-        }
-
-    def decode(self, message: Message) -> ProtoMessage:
-        value = message.value()
-        if value is None:
-            raise PoisonMessage("no value")
-        topic = str(message.topic())
-        try:
-            return self.by_topic[topic].decode(topic, value)
-        except SerializationError as error:
-            raise PoisonMessage(f"undecodable: {error}") from error
-
-    def record(self, topic: str, key: bytes, value: ProtoMessage, partition: int | None = None) -> OutRecord:
-        return OutRecord(topic, self.by_topic[topic].encode(topic, value), key, partition)
+def message_types(topics: events.Topics = events.LIVE) -> dict[str, type[ProtoMessage]]:
+    """Every topic the processor reads or writes, with its message type."""
+    return {
+        topics.orders: OrderCreated,
+        topics.window_orders: agg.WindowedOrder,
+        topics.windows: agg.WindowState,
+        topics.rate: OrderRateWindow,
+    }
 
 
 class AggregatorProcessor:
@@ -73,7 +54,7 @@ class AggregatorProcessor:
     def __init__(
         self,
         kafka: KafkaSettings,
-        codecs: Codecs,
+        codecs: TopicCodecs,
         policy: Policy,
         topics: events.Topics = events.LIVE,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),

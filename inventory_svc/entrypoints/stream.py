@@ -3,7 +3,7 @@
 One replica consumes orders.created, inventory.commands and inventory.line-results in one
 consumer group; the range assignor gives it partition N of all three, and so the stock of
 the SKUs and the sagas of the orders in partition N. Every output of a batch and the
-batch's offsets are committed in one transaction by the shared TransactionalLoop.
+batch's offsets are committed in one Kafka transaction by the stream runtime.
 """
 
 from __future__ import annotations
@@ -13,8 +13,6 @@ from datetime import UTC, datetime
 from typing import TypeVar
 
 from confluent_kafka import Message, TopicPartition
-from confluent_kafka.schema_registry import SchemaRegistryClient
-from confluent_kafka.serialization import SerializationError
 from google.protobuf.message import Message as ProtoMessage
 from orderflow.inventory.v1 import events_pb2 as inv
 from orderflow.order.v1.events_pb2 import OrderCreated
@@ -33,10 +31,11 @@ from inventory_svc.domain.commands import (
 )
 from inventory_svc.domain.saga import Confirmed, Rejected
 from inventory_svc.handlers import InventoryState
-from orderflow_platform.kafka.serde import ProtobufCodec
-from orderflow_platform.kafka.transactional import OutRecord, PoisonMessage, read_to_end
 from orderflow_platform.logs import get_logger
 from orderflow_platform.settings import KafkaSettings
+from orderflow_platform.stream.codecs import TopicCodecs
+from orderflow_platform.stream.reading import read_to_end
+from orderflow_platform.stream.records import OutRecord, PoisonMessage
 
 SETTLED = Counter("orderflow_inventory_orders_settled_total", "Orders settled", ["outcome"])
 SETTLE_SECONDS = Histogram(
@@ -49,33 +48,16 @@ M = TypeVar("M", bound=ProtoMessage)
 INPUTS = (events.ORDERS, events.COMMANDS, events.LINE_RESULTS)
 
 
-class Codecs:
-    def __init__(self, registry: SchemaRegistryClient, auto_register: bool) -> None:
-        def codec(message_type: type[ProtoMessage]) -> ProtobufCodec[ProtoMessage]:
-            return ProtobufCodec(registry, message_type, auto_register=auto_register)
-
-        self.by_topic = {
-            events.ORDERS: codec(OrderCreated),
-            events.COMMANDS: codec(inv.StockCommand),
-            events.STOCK: codec(inv.StockLevel),
-            events.LINE_RESULTS: codec(inv.LineResult),
-            events.PROGRESS: codec(inv.OrderProgress),
-            events.RESERVED: codec(inv.OrderReserved),
-            events.FAILED: codec(inv.OrderRejected),
-        }
-
-    def decode(self, message: Message) -> ProtoMessage:
-        value = message.value()
-        if value is None:
-            raise PoisonMessage("no value")
-        topic = str(message.topic())
-        try:
-            return self.by_topic[topic].decode(topic, value)
-        except SerializationError as error:
-            raise PoisonMessage(f"undecodable: {error}") from error
-
-    def record(self, topic: str, key: str, value: ProtoMessage, partition: int | None = None) -> OutRecord:
-        return OutRecord(topic, self.by_topic[topic].encode(topic, value), key.encode(), partition)
+# Every topic the processor reads or writes, with its message type.
+MESSAGE_TYPES: dict[str, type[ProtoMessage]] = {
+    events.ORDERS: OrderCreated,
+    events.COMMANDS: inv.StockCommand,
+    events.STOCK: inv.StockLevel,
+    events.LINE_RESULTS: inv.LineResult,
+    events.PROGRESS: inv.OrderProgress,
+    events.RESERVED: inv.OrderReserved,
+    events.FAILED: inv.OrderRejected,
+}
 
 
 class InventoryProcessor:
@@ -84,7 +66,7 @@ class InventoryProcessor:
     A partition's state is read when it is assigned and dropped when it is revoked, so a
     rebalance costs only the partitions that moved."""
 
-    def __init__(self, kafka: KafkaSettings, codecs: Codecs) -> None:
+    def __init__(self, kafka: KafkaSettings, codecs: TopicCodecs) -> None:
         self._kafka, self._codecs = kafka, codecs
         self._stock: dict[int, InventoryState] = {}
         self._sagas: dict[int, InventoryState] = {}

@@ -15,7 +15,7 @@ CONSUMER_NAME = "notify_svc"
 
 
 class OutcomeRecorder:
-    """The BatchHandler the checkpointed loop runs."""
+    """The BatchHandler the checkpointed stream loop runs."""
 
     def __init__(self, decoder: OutcomeDecoder, sinks: Sequence[str], recipient_domain: str) -> None:
         self._decoder, self._sinks, self._domain = decoder, list(sinks), recipient_domain

@@ -16,7 +16,7 @@ from orderflow.metrics.v1.events_pb2 import OrderRateWindow
 from orderflow.order.v1.events_pb2 import OrderCreated
 
 from orderflow_platform.kafka.serde import ProtobufCodec
-from orderflow_platform.kafka.transactional import PoisonMessage
+from orderflow_platform.stream.records import PoisonMessage
 from projector.domain.model import (
     Event,
     MinuteCounted,

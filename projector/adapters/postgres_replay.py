@@ -11,7 +11,8 @@ from __future__ import annotations
 import psycopg
 from psycopg import sql
 
-from orderflow_platform.kafka.checkpointed import Position, read_checkpoints, store_checkpoints
+from orderflow_platform.stream.checkpoints import CheckpointStore
+from orderflow_platform.stream.records import Position
 from projector.adapters.postgres_read_models import LIVE_SCHEMA, TABLES
 
 REPLAY_SCHEMA = "projector_replay"
@@ -39,23 +40,23 @@ def prepare(conn: psycopg.Connection, schema: str = REPLAY_SCHEMA) -> None:
             )
 
 
-def swap(conn: psycopg.Connection, consumer: str, next_offsets: dict[Position, int]) -> None:
+def swap(checkpoints: CheckpointStore[psycopg.Connection], next_offsets: dict[Position, int]) -> None:
     """Puts the replayed tables in service, with the offsets they were built up to.
 
-    The consumer's checkpoint rows are locked first, as the live loop locks them before it
+    The consumer's checkpoints are locked first, as the live loop locks them before it
     writes, so the two cannot deadlock; the live loop then finds its offsets moved and
     resumes from the replay's.
     """
-    with conn.transaction(), conn.cursor() as cur:
-        read_checkpoints(cur, consumer)
+    with checkpoints.transaction() as tx:
+        tx.checkpoints.lock()
+        conn = tx.connection
         drop_schema(conn, RETIRED_SCHEMA)
         conn.execute(sql.SQL("CREATE SCHEMA {}").format(sql.Identifier(RETIRED_SCHEMA)))
         for table in TABLES:
             move = "ALTER TABLE {} SET SCHEMA {}"
             conn.execute(sql.SQL(move).format(_table(LIVE_SCHEMA, table), sql.Identifier(RETIRED_SCHEMA)))
             conn.execute(sql.SQL(move).format(_table(REPLAY_SCHEMA, table), sql.Identifier(LIVE_SCHEMA)))
-        cur.execute("DELETE FROM consumer_checkpoints WHERE consumer = %s", (consumer,))
-        store_checkpoints(cur, consumer, next_offsets)
+        tx.checkpoints.replace(next_offsets)
         drop_schema(conn, RETIRED_SCHEMA)
         drop_schema(conn, REPLAY_SCHEMA)
 

@@ -16,7 +16,7 @@ CONSUMER_NAME = "projector"
 
 
 class Projection:
-    """The BatchHandler the checkpointed loop runs: decode each record, project the batch."""
+    """The BatchHandler the checkpointed stream loop runs: decode each record, project the batch."""
 
     def __init__(self, decoder: EventDecoder, schema: str = LIVE_SCHEMA) -> None:
         self._decoder, self._schema = decoder, schema

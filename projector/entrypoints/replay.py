@@ -8,14 +8,16 @@ the live projector carries on from there.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 import psycopg
-from confluent_kafka import OFFSET_BEGINNING, Consumer, KafkaError, KafkaException, Message, TopicPartition
+from confluent_kafka import Consumer, TopicPartition
 
-from orderflow_platform.kafka.checkpointed import PoisonMessage, Position
 from orderflow_platform.settings import Settings
+from orderflow_platform.stream.postgres_checkpoints import PostgresCheckpointStore, refusals
+from orderflow_platform.stream.reading import batches_to_end, bisect
+from orderflow_platform.stream.records import PoisonMessage, Position
 from projector import bootstrap, handlers
 from projector.adapters import postgres_replay
 from projector.adapters.events import TOPICS, EventDecoder
@@ -24,6 +26,7 @@ from projector.domain.model import Event
 from projector.entrypoints.consumer import CONSUMER_NAME
 
 BATCH = 5000
+POLL_SECONDS = 0.5
 PROGRESS_SECONDS = 1.0
 
 
@@ -39,43 +42,20 @@ class ReplayReport:
         return self.events / self.seconds if self.seconds else 0.0
 
 
-def _batches(
-    reader: Consumer, partitions: list[TopicPartition], ends: dict[Position, int]
-) -> Iterator[list[Message]]:
-    """Batches of records up to each partition's end; `ends` gets each partition's next offset."""
-    reader.assign([TopicPartition(tp.topic, tp.partition, OFFSET_BEGINNING) for tp in partitions])
-    while len(ends) < len(partitions):
-        records = []
-        for message in reader.consume(BATCH, 0.5):
-            position = (str(message.topic()), int(message.partition() or 0))
-            error = message.error()
-            if error is not None and error.code() != KafkaError._PARTITION_EOF:
-                raise KafkaException(error)
-            if position in ends:
-                continue  # written after this partition's end was reached
-            if error is not None:
-                ends[position] = int(message.offset() or 0)
-                reader.pause([TopicPartition(*position)])
-            else:
-                records.append(message)
-        yield records
-
-
 def _write(conn: psycopg.Connection, models: PostgresReadModels, events: list[Event]) -> int:
     """Projects the events; returns how many Postgres refused (the live projector parked those)."""
-    try:
-        with conn.transaction():
+    refused: list[Event] = []
+
+    def project(batch: Sequence[Event]) -> None:
+        with refusals(), conn.transaction():
             # No one reads these tables until the swap, whose synchronous commit makes
             # everything written before it durable too: no need to wait for each batch.
             conn.execute("SET LOCAL synchronous_commit = off")
-            handlers.project(events, models)
-    except (psycopg.DataError, psycopg.IntegrityError):
-        if len(events) == 1:
-            return 1
-        # Halves until the refused events are alone; the projection does not depend on batching.
-        half = len(events) // 2
-        return _write(conn, models, events[:half]) + _write(conn, models, events[half:])
-    return 0
+            handlers.project(batch, models)
+
+    # The projection does not depend on batching, so refused events can be written alone.
+    bisect(events, project, lambda event, _: refused.append(event))
+    return len(refused)
 
 
 def replay(
@@ -95,7 +75,7 @@ def replay(
     postgres_replay.prepare(conn)
     models = PostgresReadModels(conn, postgres_replay.REPLAY_SCHEMA)
     ends: dict[Position, int] = {}
-    for records in _batches(reader, partitions, ends):
+    for records in batches_to_end(reader, partitions, ends, BATCH, POLL_SECONDS):
         events: list[Event] = []
         for message in records:
             try:
@@ -109,7 +89,7 @@ def replay(
         if report.seconds - shown >= PROGRESS_SECONDS:
             shown = report.seconds
             progress(report)
-    postgres_replay.swap(conn, consumer_name, ends)
+    postgres_replay.swap(PostgresCheckpointStore(lambda: conn, consumer_name), ends)
     report.seconds = time.monotonic() - started
     report.rows = postgres_replay.row_counts(conn)
     return report

@@ -1,5 +1,6 @@
-"""CheckpointedLoop on its own: a handler that appends a row per record (no upsert, so a
-record processed twice would show), across restarts, with poison parked on the DLQ."""
+"""The stream loop committing by Postgres checkpoint, on its own: a handler that appends a
+row per record (no upsert, so a record processed twice would show), across restarts, with
+poison parked on the DLQ."""
 
 from __future__ import annotations
 
@@ -14,11 +15,12 @@ from confluent_kafka.admin import AdminClient
 from prometheus_client import REGISTRY
 
 from orderflow_platform.kafka import clients
-from orderflow_platform.kafka.checkpointed import CheckpointedLoop, PoisonMessage
 from orderflow_platform.kafka.serde import RegistryUnavailable
-from orderflow_platform.kafka.transactional import OutRecord, dead_letter
 from orderflow_platform.settings import Settings
 from orderflow_platform.shutdown import Shutdown
+from orderflow_platform.stream.loop import Batching
+from orderflow_platform.stream.postgres_checkpoint import checkpointed_loop
+from orderflow_platform.stream.records import OutRecord, PoisonMessage, dead_letter
 from tests.integration.helpers import DeadLetterQueue, create_topic, eventually
 from tests.integration.tcp_proxy import TcpProxy
 
@@ -64,7 +66,7 @@ def run_until(
     settings: Settings, table: str, topic: str, expected: list[int], handler: Appender | None = None
 ) -> None:
     done = Shutdown()
-    loop = CheckpointedLoop(
+    loop = checkpointed_loop(
         settings.kafka,
         settings.postgres.dsn,
         consumer_name=table,
@@ -169,8 +171,13 @@ def test_postgres_going_away_and_back_loses_and_repeats_nothing(
     proxy = TcpProxy(5432)
     dsn = settings.postgres.dsn.replace("localhost:5432", f"127.0.0.1:{proxy.port}")
     done = Shutdown()
-    loop = CheckpointedLoop(
-        settings.kafka, dsn, consumer_name=table, topics=[topic], handler=Appender(table), max_batch=50
+    loop = checkpointed_loop(
+        settings.kafka,
+        dsn,
+        consumer_name=table,
+        topics=[topic],
+        handler=Appender(table),
+        batching=Batching(max_records=50, linger_seconds=0.05),
     )
     runner = threading.Thread(target=loop.run, args=(done,))
     runner.start()  # Postgres is not there yet: the loop waits for it instead of failing

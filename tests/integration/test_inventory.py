@@ -14,10 +14,11 @@ from orderflow.order.v1.events_pb2 import OrderCreated
 
 from devstack import control
 from inventory_svc.adapters.events import COMMANDS, ORDERS
-from inventory_svc.entrypoints.stream import Codecs, InventoryProcessor
+from inventory_svc.entrypoints.stream import MESSAGE_TYPES, InventoryProcessor
 from orderflow_platform.kafka import clients
 from orderflow_platform.kafka.log_search import partition_for
 from orderflow_platform.settings import Settings
+from orderflow_platform.stream.codecs import TopicCodecs
 from tests.integration.helpers import DeadLetterQueue, eventually
 from tests.integration.inventory_helpers import Inventory, expect_stock, kill_and_await_restart
 from tests.integration.poison import KINDS, poison
@@ -176,7 +177,8 @@ def test_a_rebuild_from_the_changelogs_gives_the_live_state(
     orders = [inventory.place(f"u-{unique}", (sku, 3), (catalogue[0], 1)) for sku in catalogue]
     inventory.settle(orders)
     live = {sku: inventory.stock(sku) for sku in catalogue}
-    processor = InventoryProcessor(settings.kafka, Codecs(clients.registry_client(settings.registry), True))
+    codecs = TopicCodecs(clients.registry_client(settings.registry), True, MESSAGE_TYPES)
+    processor = InventoryProcessor(settings.kafka, codecs)
     partitions = range(6)
     processor.load([TopicPartition(t, p) for t in (ORDERS, COMMANDS) for p in partitions])()
     rebuilt = {sku: processor.state.stock_of(sku) for sku in catalogue}

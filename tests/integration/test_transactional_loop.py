@@ -1,5 +1,5 @@
-"""TransactionalLoop on its own: a processor that copies each record to an output topic,
-so a record processed twice, or one lost, would show there."""
+"""The stream loop committing by Kafka transaction, on its own: a processor that copies each
+record to an output topic, so a record processed twice, or one lost, would show there."""
 
 from __future__ import annotations
 
@@ -10,9 +10,10 @@ from confluent_kafka import Message, TopicPartition
 
 from orderflow_platform.kafka import clients
 from orderflow_platform.kafka.serde import RegistryUnavailable
-from orderflow_platform.kafka.transactional import OutRecord, TransactionalLoop
 from orderflow_platform.settings import Settings
 from orderflow_platform.shutdown import Shutdown
+from orderflow_platform.stream.kafka_transaction import transactional_loop
+from orderflow_platform.stream.records import OutRecord
 from tests.integration.helpers import consume, create_topic
 
 
@@ -50,7 +51,7 @@ def test_a_registry_outage_retries_the_batch_and_writes_each_output_once(
     assert producer.flush(30) == 0
 
     copier = Copier(output, registry_outages=3)
-    loop = TransactionalLoop(
+    loop = transactional_loop(
         settings.kafka,
         group_id=f"test-txn-{unique}",
         transactional_id=f"test-txn-{unique}",

@@ -1,0 +1,1 @@
+"""The stream runtime: one consume-process loop, two ways of committing a batch."""
