@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from abc import ABC, abstractmethod
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Protocol
 
 from notify_svc.domain.model import Notification
 
@@ -14,12 +14,11 @@ class SinkFailed(Exception):
     """The sink could not take the notice now; it is retried later."""
 
 
-class NotificationSink(ABC):
+class NotificationSink(Protocol):
     """One way of telling a user (console, email, ...)."""
 
     name: str
 
-    @abstractmethod
     async def send(self, notification: Notification) -> None:
         """Delivers the notice or raises SinkFailed. Sending the same notice again must be
         recognisable as the same message (its message_id), as a crash can repeat a send."""
@@ -53,14 +52,12 @@ class Failed:
 Result = Delivered | Failed
 
 
-class Outbox(ABC):
+class Outbox(Protocol):
     """Notices that are recorded but not yet delivered, one per order outcome and sink."""
 
-    @abstractmethod
     async def due(self, sink: str, limit: int) -> Sequence[Pending]:
         """Up to `limit` of the sink's notices whose next attempt is due, leased to this caller: should it
         die before settling one, the notice falls due again when the lease runs out."""
 
-    @abstractmethod
     async def settle(self, result: Result) -> None:
         """Records what became of one leased notice, as soon as it is known."""
