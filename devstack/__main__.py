@@ -1,4 +1,4 @@
-"""`python -m devstack up|down|status|logs|restart|stop|kill`: the native stack's control."""
+"""`python -m devstack up|down|status|logs|restart|stop|kill|probe`: the native stack's control."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ import subprocess
 import sys
 
 from devstack import control, supervisor
+from devstack.probes import answers
 from devstack.spec import load
 
 
@@ -24,6 +25,8 @@ def main(argv: list[str] | None = None) -> int:
     logs.add_argument("-n", "--lines", type=int, default=50)
     for verb in ("restart", "stop", "kill"):
         commands.add_parser(verb).add_argument("name")
+    # docker-compose.yml's healthchecks: the same readiness as the native stack's, one attempt.
+    commands.add_parser("probe", help="exit 0 if a component is ready now").add_argument("name")
     args = parser.parse_args(argv)
 
     try:
@@ -45,6 +48,9 @@ def main(argv: list[str] | None = None) -> int:
             control.stop(args.name)
         elif args.command == "kill":
             control.kill(args.name)
+        elif args.command == "probe":
+            probe = load().processes[args.name].ready
+            return 0 if probe is not None and answers(probe) else 1
     except control.StackError as error:
         print(f"devstack: {error}", file=sys.stderr)
         return 1
