@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import threading
 from collections.abc import Sequence
 
@@ -10,16 +11,24 @@ from confluent_kafka import KafkaError, KafkaException, Message, Producer
 
 from orderflow_platform.kafka.clients import HeaderValue
 
+# A delivery report waiting to be handed to the event loop that awaits it.
+Report = tuple[asyncio.Future[None], Exception | None]
+
 
 class DeliveryFailed(Exception):
     """Kafka did not take the record (or could not be asked)."""
 
 
 class AcknowledgedProducer:
-    """Wraps a producer polled by a background thread; `send` returns once acks=all holds."""
+    """Wraps a producer polled by a background thread; `send` returns once acks=all holds.
+
+    The reports of one poll go to the event loop together, in one wake-up, rather than
+    one wake-up per record.
+    """
 
     def __init__(self, producer: Producer, name: str) -> None:
         self._producer = producer
+        self._reports: dict[asyncio.AbstractEventLoop, list[Report]] = {}
         self._stopping = threading.Event()
         self._poller = threading.Thread(target=self._poll, name=f"{name}-poller", daemon=True)
         self._poller.start()
@@ -30,9 +39,10 @@ class AcknowledgedProducer:
         loop = asyncio.get_running_loop()
         delivered: asyncio.Future[None] = loop.create_future()
 
+        # Called by poll() or flush(), on the thread that called it.
         def on_delivery(error: KafkaError | None, _message: Message) -> None:
             outcome = DeliveryFailed(str(error)) if error is not None else None
-            loop.call_soon_threadsafe(_settle, delivered, outcome)
+            self._reports.setdefault(loop, []).append((delivered, outcome))
 
         try:
             self._producer.produce(
@@ -46,17 +56,28 @@ class AcknowledgedProducer:
         """Flushes what is in flight; returns how many records were not delivered."""
         self._stopping.set()
         self._poller.join()
-        return int(self._producer.flush(timeout))
+        undelivered = int(self._producer.flush(timeout))
+        self._hand_over()
+        return undelivered
 
     def _poll(self) -> None:
         while not self._stopping.is_set():
             self._producer.poll(0.05)
+            self._hand_over()
+
+    def _hand_over(self) -> None:
+        reports, self._reports = self._reports, {}
+        for loop, settled in reports.items():
+            # A loop that has closed has nobody awaiting these any more.
+            with contextlib.suppress(RuntimeError):
+                loop.call_soon_threadsafe(_settle_all, settled)
 
 
-def _settle(future: asyncio.Future[None], error: Exception | None) -> None:
-    if future.done():
-        return
-    if error is None:
-        future.set_result(None)
-    else:
-        future.set_exception(error)
+def _settle_all(reports: list[Report]) -> None:
+    for future, error in reports:
+        if future.done():
+            continue
+        if error is None:
+            future.set_result(None)
+        else:
+            future.set_exception(error)

@@ -108,3 +108,29 @@ def test_a_lost_lock_session_refuses_claims_until_the_same_lock_is_taken_again(
 
     before, after = asyncio.run(scenario())
     assert before == after
+
+
+def test_claims_made_together_are_one_batch_and_a_key_asked_twice_has_one_owner(
+    settings: Settings, unique: str
+) -> None:
+    async def scenario() -> tuple[list[Claim], list[Claim]]:
+        user = f"ledger-{unique}"
+        async with instance(settings) as (_lock, ledger):
+            # Gathered, so they reach the ledger together and are group-committed.
+            claims = await asyncio.gather(
+                *(ledger.claim(user, f"k{i % 3}", f"order-{i}-{unique}", "fp") for i in range(9))
+            )
+            await asyncio.gather(*(ledger.appended(user, f"k{i}") for i in range(3)))
+            again = await asyncio.gather(
+                *(ledger.claim(user, f"k{i}", f"again-{i}-{unique}", "fp") for i in range(3))
+            )
+        return list(claims), list(again)
+
+    claims, again = asyncio.run(scenario())
+    for key in range(3):
+        of_key = claims[key::3]
+        assert [c.owned for c in of_key] == [True, False, False], "the first asker owns it"
+        assert {c.order_id for c in of_key} == {f"order-{key}-{unique}"}
+    assert [(c.owned, c.state, c.order_id) for c in again] == [
+        (False, RequestState.APPENDED, f"order-{i}-{unique}") for i in range(3)
+    ]
