@@ -29,6 +29,7 @@ from orderflow.inventory.v1 import inventory_service_pb2 as inventory_pb
 from orderflow.inventory.v1 import inventory_service_pb2_grpc as inventory_grpc
 
 from bench.e2e import limits, report, runs, table
+from bench.e2e.stats import STAGES, stage_figures
 from bench.projection import bench_replay
 from devstack.spec import VAR
 from orderflow_platform.settings import Settings, load_settings
@@ -95,7 +96,16 @@ def _load_runs(settings: Settings, args: argparse.Namespace) -> list[runs.Run]:
                 drain_seconds=args.drain_seconds,
             )
         )
+        print("  " + _summary(done[-1]), flush=True)
     return done
+
+
+def _summary(run: runs.Run) -> str:
+    """A run's stages on one line, printed as it ends, so a long bench shows its progress."""
+    figures = [stage_figures(run, stage) for stage in STAGES]
+    return f"{run.ok:,} orders, {run.errors} errors; " + "; ".join(
+        f"{f.stage}: {f.per_second:,.0f}/s, p99 {f.p99_ms:,.1f} ms" for f in figures
+    )
 
 
 def main(argv: list[str] | None = None) -> Path:
@@ -106,8 +116,10 @@ def main(argv: list[str] | None = None) -> Path:
     folder = args.out or REPORTS / started.strftime("%Y%m%dT%H%M%SZ")
     print("limit: raw producer", flush=True)
     producer = limits.raw_producer(settings, args.records)
+    print(f"  {producer:,.0f} msg/s", flush=True)
     print("limit: bare grpc.aio server", flush=True)
     bare = limits.bare_grpc(args.bare_calls, args.concurrency, runs.order_body("bare-", "BARE-", SKUS))
+    print(f"  {bare.get('rps', 0.0):,.0f}/s", flush=True)
     load = _load_runs(settings, args)
     replay = None
     if not args.no_replay:
