@@ -112,8 +112,17 @@ class KafkaTransactionCommit(Attached):
     def _fresh_producer(self) -> TransactionalProducer:
         producer = self._new_producer()
         # Fences any older producer with this id and aborts the transaction it left open.
-        producer.init_transactions(COMMIT_TIMEOUT_SECONDS)
-        return producer
+        # While the broker restarts, the coordinator cannot be reached or is still loading
+        # its state: wait for it here instead of letting the process die and rebuild.
+        while True:
+            try:
+                producer.init_transactions(COMMIT_TIMEOUT_SECONDS)
+                return producer
+            except KafkaException as failure:
+                if not failure.args[0].retriable() or self._shutdown.requested:
+                    raise
+                log.warning("transaction coordinator unavailable; retrying", error=str(failure))
+                self._backoff.wait(self._shutdown)
 
     def _transact(self, batch: list[Message]) -> None:
         try:
@@ -157,14 +166,24 @@ class KafkaTransactionCommit(Attached):
     def _recover(self, error: KafkaError) -> None:
         """Nothing of the failed transaction is visible; make state and position agree again."""
         log.warning("transaction failed", error=str(error), abortable=error.txn_requires_abort())
-        if error.txn_requires_abort():
-            self._abort()
-        else:
-            # Fenced, fatal, or a commit whose outcome is unknown (a timeout): librdkafka
-            # cannot tell which, so a new producer with the same id fences the old one
-            # and Kafka's committed offsets say what happened.
-            self._producer = self._fresh_producer()
-        self._restart_from_committed(self.consumer.assignment())
+        abortable = error.txn_requires_abort()
+        while not self._shutdown.requested:
+            try:
+                if abortable:
+                    self._abort()
+                else:
+                    # Fenced, fatal, or a commit whose outcome is unknown (a timeout): librdkafka
+                    # cannot tell which, so a new producer with the same id fences the old one
+                    # and Kafka's committed offsets say what happened.
+                    self._producer = self._fresh_producer()
+                self._restart_from_committed(self.consumer.assignment())
+                return
+            except KafkaException as failure:
+                # The broker went away mid-recovery (its committed offsets cannot be read):
+                # start the recovery over with a new producer once it is back.
+                log.warning("kafka unavailable; recovering again", error=str(failure))
+                abortable = False
+                self._backoff.wait(self._shutdown)
 
     def _abort(self) -> None:
         try:
