@@ -49,14 +49,24 @@ def registry_client(settings: RegistrySettings) -> SchemaRegistryClient:
     return RegistryClient({"url": settings.url, "timeout": 10})
 
 
+def connection(settings: KafkaSettings) -> dict[str, Any]:
+    """What every client needs to reach the broker, and to reach it again soon after a restart."""
+    return {
+        "bootstrap.servers": settings.bootstrap_servers,
+        # librdkafka's reconnect backoff grows to 10 s by default, which a restarted broker
+        # would wait out on every connection; retrying each second costs nothing here.
+        "reconnect.backoff.max.ms": 1000,
+    }
+
+
 def admin_client(settings: KafkaSettings) -> AdminClient:
-    return AdminClient({"bootstrap.servers": settings.bootstrap_servers, "log_level": 4})
+    return AdminClient({**connection(settings), "log_level": 4})
 
 
 def producer(settings: KafkaSettings, *, transactional_id: str | None = None, **overrides: Any) -> Producer:
     """An idempotent producer that reports delivery only once every in-sync replica has it."""
     config: dict[str, Any] = {
-        "bootstrap.servers": settings.bootstrap_servers,
+        **connection(settings),
         "acks": "all",
         "enable.idempotence": True,
         "linger.ms": 5,
@@ -80,7 +90,7 @@ def consumer(settings: KafkaSettings, group_id: str, **overrides: Any) -> Consum
     it incrementally; with the classic protocol the client picks the assignor.
     """
     config: dict[str, Any] = {
-        "bootstrap.servers": settings.bootstrap_servers,
+        **connection(settings),
         "group.id": group_id,
         "isolation.level": "read_committed",
         "enable.auto.commit": False,
