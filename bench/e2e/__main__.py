@@ -69,10 +69,12 @@ def _arguments(argv: list[str]) -> argparse.Namespace:
 
 def _stock(sku_prefix: str, quantity: int) -> None:
     """Every SKU of the run stocked for all its orders: each order is confirmed."""
+    runs.wait_for_pipeline()
     with grpc.insecure_channel(REPLICAS["inventory_svc-1"]) as channel:
         stub = inventory_grpc.InventoryServiceStub(channel)
         for i in range(SKUS):
-            stub.SetStock(inventory_pb.SetStockRequest(sku=f"{sku_prefix}{i}", quantity=quantity), timeout=60)
+            request = inventory_pb.SetStockRequest(sku=f"{sku_prefix}{i}", quantity=quantity)
+            stub.SetStock(request, timeout=120, wait_for_ready=True)
 
 
 def _load_runs(settings: Settings, args: argparse.Namespace) -> list[runs.Run]:

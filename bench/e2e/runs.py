@@ -11,10 +11,22 @@ from typing import Any
 from bench.create_order import TARGETS, ghz_report
 from bench.e2e import cpu
 from bench.e2e.observe import Observer, Order
+from devstack.probes import wait_until_ready
+from devstack.spec import load
 from orderflow_platform.settings import Settings
 
 USERS = 1000
 DRAIN_POLL_SECONDS = 0.5
+# Every process an order passes through; the stack is shared, so one may be restarting.
+PIPELINE = ("kafka", "postgres", "order_svc", "inventory_svc-1", "inventory_svc-2", "projector", "notify_svc")
+READY_SECONDS = 300.0
+
+
+def wait_for_pipeline() -> None:
+    processes = load().processes
+    for name in PIPELINE:
+        probe = processes[name].ready
+        assert probe is None or wait_until_ready(probe, READY_SECONDS), f"{name} is not ready"
 
 
 def _random_below(bound: int) -> str:
@@ -79,6 +91,7 @@ def run(
     target: str,
     drain_seconds: float,
 ) -> Run:
+    wait_for_pipeline()
     user_prefix = f"e2e-{uuid.uuid4().hex[:8]}-"
     observer = Observer(settings, user_prefix)
     observer.start()
