@@ -10,10 +10,11 @@ import grpc
 from prometheus_client import Counter, Histogram, start_http_server
 
 RPCS = Counter("orderflow_grpc_server_handled_total", "RPCs completed", ["method", "code"])
+# By status code as well: a fast INVALID_ARGUMENT and a slow UNAVAILABLE are different stories.
 RPC_SECONDS = Histogram(
     "orderflow_grpc_server_handling_seconds",
     "RPC latency",
-    ["method"],
+    ["method", "code"],
     buckets=(0.001, 0.0025, 0.005, 0.01, 0.02, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 10.0),
 )
 
@@ -48,7 +49,7 @@ class MetricsInterceptor(grpc.aio.ServerInterceptor):  # type: ignore[misc]
                 raise
             finally:
                 RPCS.labels(method, code.name).inc()
-                RPC_SECONDS.labels(method).observe(time.perf_counter() - started)
+                RPC_SECONDS.labels(method, code.name).observe(time.perf_counter() - started)
 
         return grpc.unary_unary_rpc_method_handler(
             observed,

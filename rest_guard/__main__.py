@@ -8,7 +8,9 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from orderflow.inventory.v1 import inventory_service_pb2
 from orderflow.metrics.v1 import metrics_service_pb2
 from orderflow.order.v1 import order_service_pb2
+from prometheus_client import Counter
 
+from orderflow_platform.metrics import serve_metrics
 from rest_guard.routes import check, routes_of
 
 ROUTES = routes_of(
@@ -18,6 +20,7 @@ ROUTES = routes_of(
         metrics_service_pb2.DESCRIPTOR.services_by_name["MetricsService"],
     ]
 )
+CHECKS = Counter("orderflow_rest_guard_checks_total", "REST bodies checked for Envoy", ["verdict"])
 
 
 class Guard(BaseHTTPRequestHandler):
@@ -31,6 +34,7 @@ class Guard(BaseHTTPRequestHandler):
     def _answer(self) -> None:
         body = self.rfile.read(int(self.headers.get("content-length") or 0))
         problem = check(ROUTES, self.command, self.path, body)
+        CHECKS.labels("allowed" if problem is None else "refused").inc()
         if problem is None:
             self.send_response(200)
             self.send_header("content-length", "0")
@@ -60,6 +64,7 @@ class GuardServer(ThreadingHTTPServer):
 def main() -> None:
     address = os.environ.get("REST_GUARD_ADDRESS", "127.0.0.1:50060")
     host, port = address.rsplit(":", 1)
+    serve_metrics(int(os.environ.get("ORDERFLOW_METRICS__PORT", "0")))
     GuardServer((host, int(port)), Guard).serve_forever()
 
 

@@ -26,10 +26,17 @@ command -v java >/dev/null || missing+=(openjdk-17-jre-headless)
 command -v mvn >/dev/null || missing+=(maven)
 command -v python3 >/dev/null || missing+=(python3 python3-venv)
 command -v go >/dev/null || missing+=(golang-go)
+# The stack's monitoring (with promtool and amtool for the tests): devstack runs them, so
+# where systemd runs, the services the packages enable would only hold the stack's ports.
+monitoring=(prometheus prometheus-alertmanager prometheus-postgres-exporter)
+for package in "${monitoring[@]}"; do command -v "$package" >/dev/null || missing+=("$package"); done
 if [ ${#missing[@]} -gt 0 ]; then
   log "apt-get install ${missing[*]}"
   as_root apt-get update -qq
   as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}"
+  if [ -d /run/systemd/system ]; then
+    as_root systemctl disable --now "${monitoring[@]}" >/dev/null 2>&1 || true
+  fi
 fi
 
 # The virtualenv is rebuilt when pyproject.toml changes.
@@ -58,6 +65,17 @@ if [ ! -f "$stamp" ]; then
     -Dartifact="io.apicurio:apicurio-registry-app:$registry_version:tar.gz:all"
   tar -xzf "$(mvn_eval settings.localRepository)/io/apicurio/apicurio-registry-app/$registry_version/apicurio-registry-app-$registry_version-all.tar.gz" -C "$lib/registry"
   touch "$stamp"
+fi
+
+# The JMX exporter agent (Maven Central) that the broker and the Connect worker load to
+# serve their metrics to Prometheus (-javaagent in stack/stack.yaml).
+jmx_exporter=1.0.1
+if [ ! -f "$lib/jmx/.fetched-$jmx_exporter" ]; then
+  log "JMX exporter agent $jmx_exporter"
+  rm -rf "$lib/jmx" && mkdir -p "$lib/jmx"
+  quietly mvn -B -q -f stack/pom.xml dependency:copy -Dmdep.stripVersion=true -DoutputDirectory="$root/$lib/jmx" \
+    -Dartifact="io.prometheus.jmx:jmx_prometheus_javaagent:$jmx_exporter"
+  touch "$lib/jmx/.fetched-$jmx_exporter"
 fi
 
 # The registry the previous stack ran (3.0.9, a runner jar), for the test that upgrades its
