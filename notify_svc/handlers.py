@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from datetime import datetime, timedelta
 
@@ -28,17 +29,19 @@ async def deliver_due(
     now: Callable[[], datetime],
     park: Callable[[Pending, str], Awaitable[None]],
 ) -> list[Result]:
-    """Sends what is due for one sink, each notice on its own: a failing one holds up no other.
+    """Sends what is due for one sink, all at once (the sink bounds how many are in flight),
+    each notice on its own: a failing one holds up no other.
 
     A failure is retried after a backoff; after the policy's last attempt the notice is
     parked (handed to `park`, then marked) instead."""
-    results: list[Result] = []
-    for pending in await outbox.due(sink, BATCH):
+
+    async def deliver(pending: Pending) -> Result:
         result = await _attempt(pending, sinks, policy, now, park)
-        # Settled one by one: a crash resends at most the notice in flight.
+        # Settled as soon as known: a crash resends at most the notices in flight.
         await outbox.settle(result)
-        results.append(result)
-    return results
+        return result
+
+    return list(await asyncio.gather(*(deliver(pending) for pending in await outbox.due(sink, BATCH))))
 
 
 async def _attempt(

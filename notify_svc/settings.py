@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from orderflow_platform.settings import Settings
 
@@ -18,6 +18,9 @@ class SmtpSettings(BaseModel):
     username: str | None = None
     password: str | None = None
     timeout_seconds: float = 10.0
+    # Conversations open at once: each send waits on the server's replies, so several
+    # overlap to keep up with the outcomes.
+    connections: int = Field(default=4, ge=1)
 
 
 class NotifySettings(BaseModel):

@@ -8,7 +8,8 @@ import psycopg
 from psycopg_pool import AsyncConnectionPool
 
 from notify_svc.domain.model import Notification
-from notify_svc.domain.ports import Delivered, Outbox, Pending, Result
+from notify_svc.domain.ports import Failed, Pending, Result
+from orderflow_platform.group_commit import GroupCommit
 
 COLUMNS = "order_id, sink, kind, user_id, recipient, subject, body"
 
@@ -26,12 +27,32 @@ def record(conn: psycopg.Connection, notices: Sequence[tuple[Notification, str, 
         )
 
 
-class PostgresOutbox(Outbox):
+# Every result of a batch in one statement: delivered, retried later, or parked.
+SETTLE = """
+UPDATE notification_outbox AS n SET
+    attempts = n.attempts + 1,
+    state = CASE WHEN r.delivered THEN 'delivered' WHEN r.retry_at IS NULL THEN 'parked' ELSE 'pending' END,
+    delivered_at = CASE WHEN r.delivered THEN now() ELSE n.delivered_at END,
+    last_error = CASE WHEN r.delivered THEN n.last_error ELSE r.error END,
+    next_attempt_at = coalesce(r.retry_at, n.next_attempt_at)
+FROM unnest(%s::text[], %s::text[], %s::bool[], %s::text[], %s::timestamptz[])
+    AS r(order_id, sink, delivered, error, retry_at)
+WHERE n.order_id = r.order_id AND n.sink = r.sink
+"""
+MAX_SETTLE_BATCH = 500
+
+
+class PostgresOutbox:
     """Leases due rows by pushing their next attempt past the lease (FOR UPDATE SKIP LOCKED,
-    so concurrent senders never share a notice); a sender that dies lets them fall due."""
+    so concurrent senders never share a notice); a sender that dies lets them fall due.
+
+    Settlements are group-committed: those that come in while one batch is written go
+    together in the next, so a notice is recorded one round trip after its send at most.
+    """
 
     def __init__(self, pool: AsyncConnectionPool, lease_seconds: float = 15.0) -> None:
         self._pool, self._lease_seconds = pool, lease_seconds
+        self._settlements = GroupCommit(self._settle_all, MAX_SETTLE_BATCH)
 
     async def due(self, sink: str, limit: int) -> Sequence[Pending]:
         async with self._pool.connection() as conn:
@@ -47,21 +68,22 @@ class PostgresOutbox(Outbox):
         return [Pending(Notification(o, u, k, r, s, b), sink, n) for o, sink, k, u, r, s, b, n, _at in rows]
 
     async def settle(self, result: Result) -> None:
-        key = (result.pending.notification.order_id, result.pending.sink)
+        await self._settlements.submit(result)
+
+    async def _settle_all(self, results: Sequence[Result]) -> list[None]:
+        failures = [r if isinstance(r, Failed) else None for r in results]
         async with self._pool.connection() as conn:
-            if isinstance(result, Delivered):
-                await conn.execute(
-                    "UPDATE notification_outbox SET state = 'delivered', delivered_at = now(),"
-                    " attempts = attempts + 1 WHERE order_id = %s AND sink = %s",
-                    key,
-                )
-                return
             await conn.execute(
-                "UPDATE notification_outbox SET attempts = attempts + 1, last_error = %s,"
-                " state = CASE WHEN %s::timestamptz IS NULL THEN 'parked' ELSE 'pending' END,"
-                " next_attempt_at = coalesce(%s, next_attempt_at) WHERE order_id = %s AND sink = %s",
-                (result.error, result.retry_at, result.retry_at, *key),
+                SETTLE,
+                (
+                    [r.pending.notification.order_id for r in results],
+                    [r.pending.sink for r in results],
+                    [f is None for f in failures],
+                    [f.error if f else None for f in failures],
+                    [f.retry_at if f else None for f in failures],
+                ),
             )
+        return [None] * len(results)
 
     async def source_of(self, pending: Pending) -> tuple[str, bytes]:
         """The event a notice came from, as its topic and bytes."""

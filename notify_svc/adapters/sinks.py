@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from email.message import EmailMessage
 
 import aiosmtplib
@@ -39,42 +40,58 @@ def email(notification: Notification, sender: str) -> EmailMessage:
 
 
 class EmailSink(NotificationSink):
-    """Keeps one SMTP connection open across sends and reopens it after a failure."""
+    """A small pool of SMTP connections, each kept open across sends and reopened after a
+    failure: one SMTP conversation waits on its server's replies, several overlap."""
 
     name = "email"
 
     def __init__(self, settings: SmtpSettings, sender: str) -> None:
         self._settings, self._sender = settings, sender
-        self._client: aiosmtplib.SMTP | None = None
+        # None: a connection not opened yet, or dropped after a failure.
+        self._idle: asyncio.Queue[aiosmtplib.SMTP | None] = asyncio.Queue()
+        for _ in range(settings.connections):
+            self._idle.put_nowait(None)
 
     async def send(self, notification: Notification) -> None:
+        client = await self._idle.get()
+        healthy = None
         try:
-            client = await self._connected()
+            if client is None or not client.is_connected:
+                client = await self._connect()
             await client.send_message(email(notification, self._sender))
+            healthy = client
         except (aiosmtplib.SMTPException, OSError, TimeoutError) as error:
-            await self.close()
             raise SinkFailed(f"smtp {self._settings.host}:{self._settings.port}: {error}") from error
+        finally:
+            if healthy is None and client is not None:
+                await _quit(client)
+            self._idle.put_nowait(healthy)
 
     async def close(self) -> None:
-        client, self._client = self._client, None
-        if client is not None and client.is_connected:
-            try:
-                await client.quit()
-            except (aiosmtplib.SMTPException, OSError, TimeoutError):
-                client.close()
+        while not self._idle.empty():
+            client = self._idle.get_nowait()
+            if client is not None:
+                await _quit(client)
 
-    async def _connected(self) -> aiosmtplib.SMTP:
-        if self._client is None or not self._client.is_connected:
-            s = self._settings
-            client = aiosmtplib.SMTP(
-                hostname=s.host,
-                port=s.port,
-                use_tls=s.use_tls,
-                start_tls=s.start_tls,
-                username=s.username,
-                password=s.password,
-                timeout=s.timeout_seconds,
-            )
-            await client.connect()
-            self._client = client
-        return self._client
+    async def _connect(self) -> aiosmtplib.SMTP:
+        s = self._settings
+        client = aiosmtplib.SMTP(
+            hostname=s.host,
+            port=s.port,
+            use_tls=s.use_tls,
+            start_tls=s.start_tls,
+            username=s.username,
+            password=s.password,
+            timeout=s.timeout_seconds,
+        )
+        await client.connect()
+        return client
+
+
+async def _quit(client: aiosmtplib.SMTP) -> None:
+    if not client.is_connected:
+        return
+    try:
+        await client.quit()
+    except (aiosmtplib.SMTPException, OSError, TimeoutError):
+        client.close()

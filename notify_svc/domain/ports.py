@@ -60,4 +60,15 @@ class Outbox(Protocol):
         die before settling one, the notice falls due again when the lease runs out."""
 
     async def settle(self, result: Result) -> None:
-        """Records what became of one leased notice, as soon as it is known."""
+        """Records what became of one leased notice, as soon as it is known. Settlements
+        made together may share one write; each call returns once its own is stored."""
+
+    async def source_of(self, pending: Pending) -> tuple[str, bytes]:
+        """The event a notice came from, as its topic and bytes (for the DLQ)."""
+
+
+class DeadLetters(Protocol):
+    """Where a notice given up goes, as the event it came from, with the reason in headers."""
+
+    async def send(self, topic: str, key: bytes, value: bytes, headers: Sequence[tuple[str, bytes]]) -> None:
+        """Returns once the record is durably written."""

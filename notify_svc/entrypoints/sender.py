@@ -10,10 +10,8 @@ import psycopg
 from prometheus_client import Counter
 
 from notify_svc import handlers
-from notify_svc.adapters.postgres_outbox import PostgresOutbox
 from notify_svc.domain.model import RetryPolicy
-from notify_svc.domain.ports import Delivered, NotificationSink, Pending, Result
-from orderflow_platform.kafka.delivery import AcknowledgedProducer
+from notify_svc.domain.ports import DeadLetters, Delivered, NotificationSink, Outbox, Pending, Result
 from orderflow_platform.logs import get_logger
 from orderflow_platform.shutdown import Shutdown
 
@@ -29,10 +27,10 @@ IDLE_SECONDS = 0.05
 class Sender:
     def __init__(
         self,
-        outbox: PostgresOutbox,
+        outbox: Outbox,
         sinks: Mapping[str, NotificationSink],
         policy: RetryPolicy,
-        dlq: AcknowledgedProducer,
+        dlq: DeadLetters,
     ) -> None:
         self._outbox, self._sinks, self._policy, self._dlq = outbox, sinks, policy, dlq
 

@@ -116,6 +116,24 @@ def test_the_email_sink_delivers_over_real_smtp(smtp_server: tuple[Mailbox, int]
     assert (mailbox.folder / RECEIPTS).read_text().splitlines() == ["<confirmed.o-42@orderflow>"] * 2
 
 
+def test_the_email_sink_sends_side_by_side_on_its_connections(smtp_server: tuple[Mailbox, int]) -> None:
+    mailbox, port = smtp_server
+    notices = [
+        notification_for(OrderConfirmed(f"o-{i}", "alice", (Line("SKU-1", 1),), 100), "users.test")
+        for i in range(10)
+    ]
+    sink = EmailSink(SmtpSettings(host="127.0.0.1", port=port, connections=3), "orders@shop.test")
+
+    async def send_all() -> None:
+        await asyncio.gather(*(sink.send(notice) for notice in notices))
+        await sink.close()
+
+    asyncio.run(send_all())
+    assert sorted((mailbox.folder / RECEIPTS).read_text().splitlines()) == sorted(
+        notice.message_id for notice in notices
+    )
+
+
 def test_the_email_sink_fails_cleanly_when_smtp_is_down() -> None:
     sink = EmailSink(SmtpSettings(host="127.0.0.1", port=1, timeout_seconds=2), "orders@shop.test")
     notice = notification_for(OrderConfirmed("o-1", "a", (Line("A", 1),), 1), "users.test")

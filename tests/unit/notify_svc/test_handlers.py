@@ -8,13 +8,13 @@ from datetime import UTC, datetime, timedelta
 
 from notify_svc import handlers
 from notify_svc.domain.model import Line, Notification, OrderConfirmed, RetryPolicy, notification_for
-from notify_svc.domain.ports import Delivered, Failed, NotificationSink, Outbox, Pending, Result, SinkFailed
+from notify_svc.domain.ports import Delivered, Failed, NotificationSink, Pending, Result, SinkFailed
 
 NOW = datetime(2026, 11, 25, tzinfo=UTC)
 POLICY = RetryPolicy(max_attempts=3, base_seconds=1, cap_seconds=10)
 
 
-class FakeOutbox(Outbox):
+class FakeOutbox:
     def __init__(self, pending: list[Pending]) -> None:
         self.pending, self.settled = pending, list[Result]()
 
@@ -25,6 +25,9 @@ class FakeOutbox(Outbox):
 
     async def settle(self, result: Result) -> None:
         self.settled.append(result)
+
+    async def source_of(self, pending: Pending) -> tuple[str, bytes]:
+        return "inventory.reserved", pending.notification.order_id.encode()
 
 
 class FakeSink(NotificationSink):
@@ -68,6 +71,26 @@ def test_a_failing_notice_is_retried_later_without_holding_up_the_others() -> No
     failed, delivered = outbox.settled
     assert isinstance(failed, Failed) and failed.retry_at == NOW + timedelta(seconds=1)
     assert isinstance(delivered, Delivered)
+
+
+def test_the_due_notices_of_a_sink_are_sent_side_by_side() -> None:
+    class OverlappingSink(FakeSink):
+        """Lets a send finish only once every notice of the batch is being sent."""
+
+        def __init__(self, batch: int) -> None:
+            super().__init__("email")
+            self.all_in_flight = asyncio.Barrier(batch)
+
+        async def send(self, notification: Notification) -> None:
+            async with asyncio.timeout(5):
+                await self.all_in_flight.wait()
+            await super().send(notification)
+
+    email = OverlappingSink(3)
+    outbox = FakeOutbox([Pending(notice(f"o{i}"), "email", 0) for i in range(3)])
+    deliver(outbox, {"email": email})
+    assert sorted(n.order_id for n in email.sent) == ["o0", "o1", "o2"]
+    assert all(isinstance(r, Delivered) for r in outbox.settled)
 
 
 def test_after_its_last_attempt_a_notice_is_parked() -> None:
