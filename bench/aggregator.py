@@ -4,9 +4,9 @@
 
 OrderCreated events (V1 and V2, spread over five minutes of event time) are appended to
 a fresh copy of the aggregator's topics, then one aggregator runs in this process, with
-the real stream loop (Kafka transactions), until every order is counted and published. The clock and the
-CPU time run from its assignment to the last window published; the topics are deleted
-afterwards. The live aggregator and its consumers never see these orders.
+the real stream loop (Kafka transactions), until every order is counted and published.
+The clock and the CPU time run from its assignment to the last window published; the
+topics are deleted afterwards. The live aggregator and its consumers never see these orders.
 """
 
 from __future__ import annotations
