@@ -201,30 +201,41 @@ class LagCollector(Collector):
 
 class DeadLetterTally(Collector):
     """Counts the records on the stack's DLQ topics by who parked them, read as they arrive
-    (read_committed: a record parked in an aborted transaction is not on the DLQ)."""
+    (read_committed: a record parked in an aborted transaction is not on the DLQ).
+    `caught_up` is set once every DLQ has been read to its end: served before that, a count
+    would climb from 0 and look like records being parked."""
 
     def __init__(self, settings: Settings, topics: list[str]) -> None:
         self._settings, self._topics = settings, topics
         self._counts: Tally[tuple[str, str]] = Tally()
         self._lock = threading.Lock()
+        self.caught_up = threading.Event()
 
     def follow(self, shutdown: Shutdown) -> None:
-        reader = clients.consumer(self._settings.kafka, group_id="orderflow-lag-exporter")
+        reader = clients.consumer(
+            self._settings.kafka, group_id="orderflow-lag-exporter", **{"enable.partition.eof": True}
+        )
         try:
             metadata = reader.list_topics(timeout=30).topics
-            reader.assign(
-                [
-                    TopicPartition(topic, p, OFFSET_BEGINNING)
-                    for topic in self._topics
-                    if topic in metadata
-                    for p in metadata[topic].partitions
-                ]
-            )
+            partitions = [
+                TopicPartition(topic, p, OFFSET_BEGINNING)
+                for topic in self._topics
+                if topic in metadata
+                for p in metadata[topic].partitions
+            ]
+            reader.assign(partitions)
+            unread = {(tp.topic, tp.partition) for tp in partitions}
+            if not unread:
+                self.caught_up.set()
             while not shutdown.requested:
                 for message in reader.consume(500, 1.0):
                     error = message.error()
                     if error is not None:
-                        if error.code() != KafkaError._PARTITION_EOF:
+                        if error.code() == KafkaError._PARTITION_EOF:
+                            unread.discard((str(message.topic()), int(message.partition() or 0)))
+                            if not unread:
+                                self.caught_up.set()
+                        else:
                             log.warning("DLQ read failed", error=str(error))
                         continue
                     raw = message.headers() or []
@@ -255,9 +266,19 @@ def main() -> None:
     dead_letters = DeadLetterTally(settings, dead_letter_topics())
     REGISTRY.register(LagCollector(Offsets(settings), load_consumers()))
     REGISTRY.register(dead_letters)
-    start_http_server(settings.metrics.port, addr="127.0.0.1")
-    log.info("lag exporter serving", port=settings.metrics.port)
-    dead_letters.follow(shutdown)
+    follower = threading.Thread(target=dead_letters.follow, args=(shutdown,), name="dlq-follower")
+    follower.start()
+    while not (dead_letters.caught_up.wait(1.0) or shutdown.requested) and follower.is_alive():
+        pass
+    if follower.is_alive():
+        start_http_server(settings.metrics.port, addr="127.0.0.1")
+        log.info("lag exporter serving", port=settings.metrics.port)
+    while not shutdown.wait(1.0) and follower.is_alive():
+        pass
+    follower.join()
+    if not shutdown.requested:
+        # Its error is in the log already; supervisord starts the exporter again.
+        raise SystemExit("the DLQ reader stopped")
 
 
 if __name__ == "__main__":
