@@ -12,9 +12,9 @@ SETTLED = f"sum({rate('orderflow_inventory_orders_settled_total')})"
 NOT_OK = 'code!="OK"'
 PUBLIC_LISTENER = 'envoy_http_conn_manager_prefix="public"'
 CREATE_ORDER_METHOD = f'method="{CREATE_ORDER}"'
-CREATE_ORDER_SECONDS = (
-    f"sum by (le) ({rate('orderflow_grpc_server_handling_seconds_bucket', CREATE_ORDER_METHOD)})"
-)
+CREATE_ORDER_BUCKETS = rate("orderflow_grpc_server_handling_seconds_bucket", CREATE_ORDER_METHOD)
+# Every consumer's lag, from the lag exporter (orderflow_ops/lag_exporter.py).
+LAG = "orderflow_consumer_group_lag"
 
 
 def overview() -> Dashboard:
@@ -29,34 +29,42 @@ def overview() -> Dashboard:
         .with_row(Row("Now"))
         .with_panel(
             single(
-                "Orders in",
-                "OrderCreated events Kafka acknowledged, per second.",
-                "reqps",
-                query(ORDERS_IN, "in"),
+                "Orders in", "OrderCreated events Kafka acknowledged, per second.", "reqps", query(ORDERS_IN)
             )
         )
         .with_panel(
-            single(
-                "Orders settled",
-                "Outcomes (reserved or rejected) inventory committed, per second.",
-                "reqps",
-                query(SETTLED, "settled"),
-            )
+            single("Orders settled", "Outcomes inventory committed, per second.", "reqps", query(SETTLED))
         )
         .with_panel(
             single(
                 "CreateOrder p99",
-                "99th percentile of CreateOrder's latency at order_svc.",
+                "99th percentile of CreateOrder's latency at order_svc, every status code together.",
                 "s",
-                query(f"histogram_quantile(0.99, {CREATE_ORDER_SECONDS})", "p99"),
+                query(f"histogram_quantile(0.99, sum by (le) ({CREATE_ORDER_BUCKETS}))"),
             )
         )
         .with_panel(
             single(
                 "Consumer lag",
-                "Records not yet processed, summed over every consumer group.",
+                "Records not yet processed, over every consumer.",
                 "short",
-                query("sum(orderflow_consumer_lag)", "lag"),
+                query(f"sum({LAG})"),
+            )
+        )
+        .with_panel(
+            single(
+                "DLQ records, 5 min",
+                "Records parked on any DLQ in the last five minutes, by any consumer.",
+                "short",
+                query("sum(delta(orderflow_dlq_records[5m]))"),
+            )
+        )
+        .with_panel(
+            single(
+                "Targets up",
+                "Share of Prometheus's targets that answer its scrapes.",
+                "percentunit",
+                query("sum(up) / count(up)"),
             )
         )
         .with_row(Row("Orders"))
@@ -71,7 +79,7 @@ def overview() -> Dashboard:
         )
         .with_panel(
             graph(
-                "Outcomes",
+                "Confirmed and rejected",
                 "Orders reserved (confirmed) and rejected (out of stock), per second.",
                 "reqps",
                 query(OUTCOMES, "{{outcome}}"),
@@ -83,7 +91,15 @@ def overview() -> Dashboard:
                 "CreateOrder latency",
                 "p50 and p99 of CreateOrder at order_svc, every status code together.",
                 "s",
-                *p50_p99(CREATE_ORDER_SECONDS),
+                *p50_p99(f"sum by (le) ({CREATE_ORDER_BUCKETS})"),
+            )
+        )
+        .with_panel(
+            graph(
+                "CreateOrder p99 by status code",
+                "A fast INVALID_ARGUMENT and a slow UNAVAILABLE apart.",
+                "s",
+                query(f"histogram_quantile(0.99, sum by (code, le) ({CREATE_ORDER_BUCKETS}))", "{{code}}"),
             )
         )
         .with_panel(
@@ -109,12 +125,21 @@ def overview() -> Dashboard:
                 ),
             )
         )
+        .with_row(Row("Consumers"))
         .with_panel(
             graph(
                 "Consumer lag by group",
-                "Records not yet processed, per consumer group (the Kafka and lag dashboard has the detail).",
+                "Records not yet processed, per consumer (the Kafka and lag dashboard has the detail).",
                 "short",
-                query("sum by (group) (orderflow_consumer_lag)", "{{group}}"),
+                query(f"sum by (group) ({LAG})", "{{group}}"),
+            )
+        )
+        .with_panel(
+            graph(
+                "Targets up by job",
+                "1 while every target of the job answers Prometheus's scrapes, 0 when one does not.",
+                "short",
+                query("min by (job) (up)", "{{job}}"),
             )
         )
     )

@@ -6,7 +6,12 @@ from grafana_foundation_sdk.builders import prometheus, stat, timeseries
 from grafana_foundation_sdk.builders.common import VizLegendOptions
 from grafana_foundation_sdk.builders.dashboard import DatasourceVariable, QueryVariable
 from grafana_foundation_sdk.models.common import LegendDisplayMode, LegendPlacement
-from grafana_foundation_sdk.models.dashboard import DataSourceRef, VariableRefresh, VariableSort
+from grafana_foundation_sdk.models.dashboard import (
+    DataSourceRef,
+    VariableOption,
+    VariableRefresh,
+    VariableSort,
+)
 
 # Panels ask the datasource the `datasource` variable names, so an imported dashboard works
 # with whatever Prometheus datasource the Grafana has.
@@ -21,7 +26,8 @@ def datasource_variable() -> DatasourceVariable:
 
 
 def label_variable(name: str, label: str, selector: str) -> QueryVariable:
-    """A multi-value variable over a label's values among the series the selector matches."""
+    """A multi-value variable over a label's values among the series the selector matches,
+    All selected when the dashboard opens."""
     return (
         QueryVariable(name)
         .label(label)
@@ -32,6 +38,7 @@ def label_variable(name: str, label: str, selector: str) -> QueryVariable:
         .multi(True)
         .include_all(True)
         .all_value(".*")
+        .current(VariableOption(selected=True, text=["All"], value=["$__all"]))
     )
 
 
@@ -64,14 +71,14 @@ def graph(title: str, description: str, unit: str, *queries: prometheus.Dataquer
 
 
 def single(title: str, description: str, unit: str, target: prometheus.Dataquery) -> stat.Panel:
-    """One number (the last value) with its sparkline."""
+    """One number (the last value) with its sparkline, six to a row."""
     return (
         stat.Panel()
         .title(title)
         .description(description)
         .datasource(DATASOURCE)
         .unit(unit)
-        .span(6)
+        .span(4)
         .height(4)
         .with_target(target)
     )

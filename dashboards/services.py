@@ -241,6 +241,20 @@ def aggregator_panels(selector: str) -> list[Panel]:
     ]
 
 
+def rest_guard_panels(selector: str) -> list[Panel]:
+    return [
+        graph(
+            "REST bodies checked",
+            "Bodies Envoy asked about per second, allowed on to transcoding or refused with a 400.",
+            "reqps",
+            query(
+                f"sum by (verdict) ({rate('orderflow_rest_guard_checks_total', selector)})",
+                "{{verdict}}",
+            ),
+        ),
+    ]
+
+
 SERVICES = (
     Service(
         "order_svc",
@@ -260,5 +274,8 @@ SERVICES = (
     ),
     Service(
         "aggregator", "Orders per minute: orders counted, late orders, windows published.", aggregator_panels
+    ),
+    Service(
+        "rest_guard", "Envoy's strict-JSON check of REST bodies: allowed and refused.", rest_guard_panels
     ),
 )
