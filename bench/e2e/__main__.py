@@ -105,8 +105,11 @@ def _load_runs(settings: Settings, args: argparse.Namespace) -> list[runs.Run]:
 def _summary(run: runs.Run) -> str:
     """A run's stages on one line, printed as it ends, so a long bench shows its progress."""
     figures = [stage_figures(run, stage) for stage in STAGES]
-    return f"{run.ok:,} orders, {run.errors} errors; " + "; ".join(
-        f"{f.stage}: {f.per_second:,.0f}/s, p99 {f.p99_ms:,.1f} ms" for f in figures
+    restarted = f"; restarted meanwhile: {', '.join(run.restarted)}" if run.restarted else ""
+    return (
+        f"{run.ok:,} orders, {run.errors} errors; "
+        + "; ".join(f"{f.stage}: {f.per_second:,.0f}/s, p99 {f.p99_ms:,.1f} ms" for f in figures)
+        + restarted
     )
 
 

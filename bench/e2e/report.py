@@ -56,7 +56,8 @@ def _run_section(run: Run) -> list[str]:
         "",
         f"Offered {offered}; {run.ok:,} accepted, {run.errors} errors; "
         f"load {run.load_ended - run.started:.1f} s; "
-        + ("every order through every stage." if run.drained else "**not drained before the deadline.**"),
+        + ("every order through every stage." if run.drained else "**not drained before the deadline.**")
+        + (f" **Restarted during the run: {', '.join(run.restarted)}.**" if run.restarted else ""),
         "",
         "| stage | orders | per s | p50 ms | p99 ms | max ms | last one after the last accepted |",
         "|---|---|---|---|---|---|---|",

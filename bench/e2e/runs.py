@@ -61,6 +61,7 @@ class Run:
     load_ended: float
     ended: float  # drained, or the drain's deadline passed
     drained: bool
+    restarted: list[str]  # stack processes whose pid changed during the run
     cpu_seconds: dict[str, float]
     bench_seconds: float
     machine_seconds: float
@@ -95,7 +96,8 @@ def run(
     user_prefix = f"e2e-{uuid.uuid4().hex[:8]}-"
     observer = Observer(settings, user_prefix)
     observer.start()
-    before, bench_before = cpu.snapshot(cpu.stack_pids()), cpu.own_seconds()
+    pids_before = cpu.stack_pids()
+    before, bench_before = cpu.snapshot(pids_before), cpu.own_seconds()
     started = time.time()
     report = ghz_report(TARGETS[target], total, concurrency, rate, order_body(user_prefix, sku_prefix, skus))
     load_ended = time.time()
@@ -109,7 +111,8 @@ def run(
         if drained or time.monotonic() > deadline:
             break
         time.sleep(DRAIN_POLL_SECONDS)
-    after, ended = cpu.snapshot(cpu.stack_pids()), time.time()
+    pids_after = cpu.stack_pids()
+    after, ended = cpu.snapshot(pids_after), time.time()
     observer.stop()
     return Run(
         label=label,
@@ -120,6 +123,7 @@ def run(
         load_ended=load_ended,
         ended=ended,
         drained=drained,
+        restarted=sorted(name for name, pid in pids_after.items() if pids_before.get(name, pid) != pid),
         cpu_seconds=after.minus(before),
         bench_seconds=cpu.own_seconds() - bench_before,
         machine_seconds=after.machine_busy - before.machine_busy,
