@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Any, Protocol, cast
 
 from confluent_kafka import OFFSET_BEGINNING, KafkaError, KafkaException, Message, TopicPartition
 
@@ -124,6 +124,12 @@ class KafkaTransactionCommit(Attached):
                 log.warning("transaction coordinator unavailable; retrying", error=str(failure))
                 self._backoff.wait(self._shutdown)
 
+    def _replace_producer(self) -> None:
+        # Closed first: left open, the old producer goes on asking for this transactional
+        # id's producer id in the background, and the two fence each other in turn.
+        self._producer.close()
+        self._producer = self._fresh_producer()
+
     def _transact(self, batch: list[Message]) -> None:
         try:
             self._producer.begin_transaction()
@@ -175,7 +181,7 @@ class KafkaTransactionCommit(Attached):
                     # Fenced, fatal, or a commit whose outcome is unknown (a timeout): librdkafka
                     # cannot tell which, so a new producer with the same id fences the old one
                     # and Kafka's committed offsets say what happened.
-                    self._producer = self._fresh_producer()
+                    self._replace_producer()
                 self._restart_from_committed(self.consumer.assignment())
                 return
             except KafkaException as failure:
@@ -190,7 +196,7 @@ class KafkaTransactionCommit(Attached):
             self._producer.abort_transaction(COMMIT_TIMEOUT_SECONDS)
         except KafkaException as abort_failure:
             log.warning("abort failed", error=str(abort_failure))
-            self._producer = self._fresh_producer()
+            self._replace_producer()
 
     def _restart_from_committed(self, assignment: list[TopicPartition]) -> None:
         # Partitions still being read have no state and no position yet to restore.
@@ -288,11 +294,15 @@ def transactional_loop(
     )
 
     def new_producer() -> TransactionalProducer:
-        return clients.producer(
-            settings,
-            transactional_id=transactional_id,
-            partitioner="murmur2_random",
-            **{"transaction.timeout.ms": 10_000, "linger.ms": 1},
+        # confluent-kafka's type stubs lack Producer.close(), which the library has.
+        return cast(
+            TransactionalProducer,
+            clients.producer(
+                settings,
+                transactional_id=transactional_id,
+                partitioner="murmur2_random",
+                **{"transaction.timeout.ms": 10_000, "linger.ms": 1},
+            ),
         )
 
     strategy = KafkaTransactionCommit(group_id, processor, new_producer, punctuator)

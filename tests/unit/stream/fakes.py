@@ -38,6 +38,7 @@ class FakeKafka:
     # What the next `init_transactions` calls raise, one each (a broker still restarting).
     init_failures: list[Exception] = field(default_factory=list)
     producers: int = 0
+    open_producers: int = 0
 
     def append(self, messages: list[Message]) -> None:
         for message in messages:
@@ -165,11 +166,18 @@ class FakeTransactionalProducer(FakeProducer):
         self._kafka = kafka
         self._offsets: list[TopicPartition] = []
         kafka.producers += 1
+        kafka.open_producers += 1
 
     def init_transactions(self, timeout: float = -1) -> None:
         """Nothing to fence in memory; fails while the fake broker says so."""
+        # Two open producers with one transactional id would fence each other in turn.
+        assert self._kafka.open_producers == 1, "an older producer with this id is still open"
         if self._kafka.init_failures:
             raise self._kafka.init_failures.pop(0)
+
+    def close(self) -> bool:
+        self._kafka.open_producers -= 1
+        return True
 
     def begin_transaction(self) -> None:
         self.produced, self._offsets = [], []
