@@ -113,7 +113,7 @@ def kafka() -> Dashboard:
                 ),
             )
         )
-        .with_row(Row("Broker and registry"))
+        .with_row(Row("Broker, Connect and registry"))
         .with_panel(
             graph(
                 "Records appended by topic",
@@ -143,6 +143,21 @@ def kafka() -> Dashboard:
                 "ms",
                 query(
                     'max by (request) (kafka_network_request_total_time_ms{quantile="0.99"})', "{{request}}"
+                ),
+            )
+        )
+        .with_panel(
+            graph(
+                "Audit sink records",
+                "Records the Connect audit sink read from Kafka and wrote to Postgres, per second.",
+                "reqps",
+                query(
+                    "sum by (connector) (kafka_connect_sink_task_metrics_sink_record_read_rate)",
+                    "{{connector}} read",
+                ),
+                query(
+                    "sum by (connector) (kafka_connect_sink_task_metrics_sink_record_send_rate)",
+                    "{{connector}} written",
                 ),
             )
         )
