@@ -14,16 +14,14 @@ from dataclasses import dataclass, field
 import psycopg
 from confluent_kafka import Consumer, TopicPartition
 
-from orderflow_platform.settings import Settings
 from orderflow_platform.stream.postgres_checkpoints import PostgresCheckpointStore, refusals
 from orderflow_platform.stream.reading import batches_to_end, bisect
 from orderflow_platform.stream.records import PoisonMessage, Position
-from projector import bootstrap, handlers
+from projector import handlers
 from projector.adapters import postgres_replay
 from projector.adapters.events import TOPICS, EventDecoder
 from projector.adapters.postgres_read_models import PostgresReadModels
 from projector.domain.model import Event
-from projector.entrypoints.consumer import CONSUMER_NAME
 
 BATCH = 5000
 POLL_SECONDS = 0.5
@@ -93,21 +91,3 @@ def replay(
     report.seconds = time.monotonic() - started
     report.rows = postgres_replay.row_counts(conn)
     return report
-
-
-def _show(report: ReplayReport) -> None:
-    print(f"replayed {report.events:,} events in {report.seconds:.1f} s ({report.events_per_second:,.0f}/s)")
-
-
-def run(settings: Settings) -> int:
-    reader = bootstrap.replay_reader(settings)
-    try:
-        with psycopg.connect(settings.postgres.dsn, autocommit=True) as conn:
-            report = replay(conn, reader, bootstrap.decoder(settings), CONSUMER_NAME, _show)
-    finally:
-        reader.close()
-    _show(report)
-    print(f"skipped {report.skipped} records the projector parks on the DLQ; swapped in:")
-    for table, rows in report.rows.items():
-        print(f"  {table}: {rows:,} rows")
-    return 0

@@ -60,7 +60,7 @@ def test_an_order_placed_over_rest_is_counted_in_its_minute(unique: str) -> None
     assert int(str(window["order_count"])) >= 1
     assert window["window_seconds"] == 60
     cli = subprocess.run(
-        [sys.executable, "-m", "orderflow_platform.cli", "metrics", "rate", "--minutes", "3"],
+        [sys.executable, "-m", "orderflow_ops.cli", "metrics", "rate", "--minutes", "3"],
         capture_output=True,
         text=True,
         timeout=30,

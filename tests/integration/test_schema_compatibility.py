@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from orderflow_platform.registry import RegistryAdmin
+from orderflow_ops.registry import RegistryAdmin
 from orderflow_platform.settings import Settings
 
 HEADER = 'syntax = "proto3";\npackage test.v1;\n'

@@ -17,10 +17,10 @@ from grpc_health.v1 import health_pb2, health_pb2_grpc
 from orderflow.order.v1.events_pb2 import OrderCreated
 from prometheus_client import REGISTRY
 
+from orderflow_ops.registry import RegistryAdmin
 from orderflow_platform import grpc_server
 from orderflow_platform.kafka import clients
 from orderflow_platform.kafka.serde import ProtobufCodec
-from orderflow_platform.registry import RegistryAdmin
 from orderflow_platform.schema_gate import schemas_registered
 from orderflow_platform.settings import Settings
 from orderflow_platform.shutdown import Shutdown

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from orderflow_platform.cli import main
+from orderflow_ops.cli import main
 
 
 def test_proto_event_schemas_are_compatible_with_every_registered_version(

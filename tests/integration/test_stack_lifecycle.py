@@ -7,8 +7,8 @@ from confluent_kafka import TopicPartition
 from devstack import control, supervisor
 from devstack.probes import answers
 from devstack.spec import load
+from orderflow_ops.registry import RegistryAdmin
 from orderflow_platform.kafka import clients
-from orderflow_platform.registry import RegistryAdmin
 from orderflow_platform.settings import Settings
 from tests.integration.helpers import consume, create_topic, eventually
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from orderflow_platform.kafka import topics
+from orderflow_ops import topics
 from orderflow_platform.kafka.clients import admin_client
 from orderflow_platform.settings import Settings
 from tests.integration.helpers import create_topic

@@ -1,6 +1,6 @@
 from pathlib import Path
 
-from orderflow_platform.kafka.topics import TOPICS_FILE, load_specs
+from orderflow_ops.topics import TOPICS_FILE, load_specs
 
 
 def test_entries_inherit_defaults_and_override_them(tmp_path: Path) -> None:

@@ -7,14 +7,11 @@ import sys
 from collections.abc import Callable
 
 from aggregator.entrypoints import cli as metrics_cli
-from orderflow_ops import audit, connect
+from orderflow_ops import audit, connect, demo, replay, topics
+from orderflow_ops.registry import RegistryAdmin
 from orderflow_ops.schemas import EVENTS, SchemaCatalogue
-from orderflow_platform import demo
-from orderflow_platform.kafka import topics
 from orderflow_platform.kafka.clients import admin_client
-from orderflow_platform.registry import RegistryAdmin
 from orderflow_platform.settings import RegistrySettings, load_settings
-from projector.entrypoints import replay
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -71,7 +68,7 @@ def main(argv: list[str] | None = None) -> int:
         return 1 if any(outcome.startswith("not set") for _sku, outcome in outcomes) else 0
     # Commands that need only the settings and their own arguments.
     commands: dict[str, Callable[[], int]] = {
-        "replay": lambda: replay.run(settings),
+        "replay": lambda: replay.command(settings),
         "connect": lambda: connect.command(settings, args.action, args.name, args.set),
         "audit": lambda: audit.command(settings.postgres, args.order_id),
         "schemas": lambda: schemas_command(

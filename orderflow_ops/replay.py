@@ -1,0 +1,28 @@
+"""`orderflow replay`: the projector's replay, wired from its bootstrap, with progress shown."""
+
+from __future__ import annotations
+
+import psycopg
+
+from orderflow_platform.settings import Settings
+from projector import bootstrap
+from projector.entrypoints.consumer import CONSUMER_NAME
+from projector.entrypoints.replay import ReplayReport, replay
+
+
+def command(settings: Settings) -> int:
+    reader = bootstrap.replay_reader(settings)
+    try:
+        with psycopg.connect(settings.postgres.dsn, autocommit=True) as conn:
+            report = replay(conn, reader, bootstrap.decoder(settings), CONSUMER_NAME, show)
+    finally:
+        reader.close()
+    show(report)
+    print(f"skipped {report.skipped} records the projector parks on the DLQ; swapped in:")
+    for table, rows in report.rows.items():
+        print(f"  {table}: {rows:,} rows")
+    return 0
+
+
+def show(report: ReplayReport) -> None:
+    print(f"replayed {report.events:,} events in {report.seconds:.1f} s ({report.events_per_second:,.0f}/s)")
