@@ -22,13 +22,15 @@ GROUP_ID = "inventory-svc"
 def stream_loop(settings: Settings, instance: str) -> StreamLoop:
     registry = clients.registry_client(settings.registry)
     codecs = TopicCodecs(registry, settings.registry.auto_register_schemas, MESSAGE_TYPES)
+    processor = InventoryProcessor(settings.kafka, codecs)
     return transactional_loop(
         settings.kafka,
         group_id=GROUP_ID,
         # Stable per replica: a restarted replica fences the transactions of its old self.
         transactional_id=f"{GROUP_ID}-{instance}",
         topics=INPUTS,
-        processor=InventoryProcessor(settings.kafka, codecs),
+        processor=processor,
+        on_commit=processor.committed,
     )
 
 

@@ -72,6 +72,9 @@ class InventoryProcessor:
         self._sagas: dict[int, InventoryState] = {}
         # Per saga partition, which of its two input topics this member holds.
         self._saga_topics: dict[int, set[str]] = {}
+        # Outcomes of the open transaction (outcome, order accepted at): counted only once
+        # it commits, since an aborted batch is processed again.
+        self._settling: list[tuple[str, datetime]] = []
 
     @property
     def state(self) -> InventoryState:
@@ -102,6 +105,9 @@ class InventoryProcessor:
         return install
 
     def revoked(self, partitions: Sequence[TopicPartition]) -> None:
+        # Between batches (a rebalance) nothing is settling; after a failed transaction the
+        # loop revokes every partition, and what the batch settled never happened.
+        self._settling.clear()
         for tp in partitions:
             if tp.topic == events.COMMANDS:
                 self._stock.pop(tp.partition, None)
@@ -177,7 +183,13 @@ class InventoryProcessor:
                 rejected = events.rejected_record(order, short, output.reason)
                 return codecs.record(events.FAILED, order.order_id, rejected)
 
-    @staticmethod
-    def _settled(outcome: str, created_at: datetime) -> None:
-        SETTLED.labels(outcome).inc()
-        SETTLE_SECONDS.observe(max((datetime.now(UTC) - created_at).total_seconds(), 0.0))
+    def _settled(self, outcome: str, created_at: datetime) -> None:
+        self._settling.append((outcome, created_at))
+
+    def committed(self) -> None:
+        """The transaction holding the outcomes settled since the last call is committed."""
+        now = datetime.now(UTC)
+        for outcome, created_at in self._settling:
+            SETTLED.labels(outcome).inc()
+            SETTLE_SECONDS.observe(max((now - created_at).total_seconds(), 0.0))
+        self._settling.clear()

@@ -86,9 +86,13 @@ class KafkaTransactionCommit(Attached):
         processor: StreamProcessor,
         new_producer: Callable[[], TransactionalProducer],
         punctuator: Punctuator | None = None,
+        on_commit: Callable[[], None] | None = None,
     ) -> None:
         super().__init__()
         self._group, self._processor, self._punctuator = group, processor, punctuator
+        # Told after each commit, for what may only be counted once it is in Kafka (an
+        # aborted batch is processed again, and would count twice).
+        self._on_commit = on_commit
         self._new_producer = new_producer
         self._producer = self._fresh_producer()
         # Newly assigned partitions stay paused while their state is read in this thread,
@@ -144,6 +148,8 @@ class KafkaTransactionCommit(Attached):
             )
             self._producer.commit_transaction(COMMIT_TIMEOUT_SECONDS)
             TRANSACTIONS.labels(self._group, "committed").inc()
+            if self._on_commit is not None:
+                self._on_commit()
             self._backoff.reset()
         except KafkaException as failure:
             TRANSACTIONS.labels(self._group, "aborted").inc()
@@ -274,6 +280,7 @@ def transactional_loop(
     processor: StreamProcessor,
     punctuator: Punctuator | None = None,
     batching: Batching = BATCHING,
+    on_commit: Callable[[], None] | None = None,
 ) -> StreamLoop:
     """The loop over Kafka's clients, one transaction per batch."""
     consumer = clients.consumer(
@@ -305,5 +312,5 @@ def transactional_loop(
             ),
         )
 
-    strategy = KafkaTransactionCommit(group_id, processor, new_producer, punctuator)
+    strategy = KafkaTransactionCommit(group_id, processor, new_producer, punctuator, on_commit)
     return StreamLoop(consumer, topics, strategy, batching)
