@@ -10,11 +10,12 @@ from confluent_kafka.serialization import SerializationError
 from orderflow.inventory.v1.events_pb2 import OrderRejected, OrderReserved
 
 from notify_svc.domain.model import Line, OrderConfirmed, Outcome, OutOfStock
+from orderflow_platform import topics
 from orderflow_platform.kafka.serde import ProtobufCodec
 from orderflow_platform.stream.records import PoisonMessage
 
-RESERVED = "inventory.reserved"
-FAILED = "inventory.failed"
+RESERVED = topics.INVENTORY_RESERVED
+FAILED = topics.INVENTORY_FAILED
 TOPICS = (RESERVED, FAILED)
 DEFAULT_CURRENCY = "USD"
 

@@ -17,12 +17,13 @@ from prometheus_client import Counter
 
 from order_svc.domain.model import Order
 from order_svc.domain.ports import LogUnavailable
+from orderflow_platform import topics
 from orderflow_platform.kafka.clients import trace_headers
 from orderflow_platform.kafka.delivery import AcknowledgedProducer, DeliveryFailed
 from orderflow_platform.kafka.log_search import find_since
 from orderflow_platform.kafka.serde import ProtobufCodec, RegistryUnavailable
 
-TOPIC = "orders.created"
+TOPIC = topics.ORDERS_CREATED
 # Lets the log be searched for an order without the registry (see KafkaOrderLog.holds).
 ORDER_ID_HEADER = "order_id"
 PUBLISHED = Counter("orderflow_order_events_published_total", "OrderCreated events acknowledged by Kafka")
