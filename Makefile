@@ -34,10 +34,8 @@ lint: bootstrap ## ruff, mypy --strict, buf lint and buf breaking against main
 	.venv/bin/mypy
 	bash tools/buf_breaking.sh
 
-test: bootstrap check-generated lint ## everything CI runs: generated code, lint, unit and integration tests
-	# The fault suite (tests/faults, `make faults`) is not part of it yet: its broker-restart
-	# phase recovers in ~80 s against a 90 s deadline, too close to gate every change on.
-	.venv/bin/pytest --ignore=tests/faults
+test: bootstrap check-generated lint ## everything CI runs: generated code, lint, unit, integration and e2e tests, then the fault suite
+	.venv/bin/pytest
 
 test-unit: bootstrap ## the fast tier only (no stack needed)
 	.venv/bin/pytest -m "not integration"

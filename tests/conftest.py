@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
 from devstack import control, supervisor
 from orderflow_platform.settings import Settings, load_settings
+
+FAULT_SUITE = Path(__file__).parent / "faults"
 
 
 @pytest.fixture(scope="session")
@@ -34,8 +37,11 @@ def unique() -> str:
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     for item in items:
-        if {"integration", "e2e"} & set(item.path.parts):
+        if {"integration", "e2e"} & set(item.path.parts) or item.path.is_relative_to(FAULT_SUITE):
             item.add_marker(pytest.mark.integration)
+    # The fault suite kills and stops the stack's parts: it goes last, after every test
+    # that needs them whole.
+    items.sort(key=lambda item: item.path.is_relative_to(FAULT_SUITE))
 
 
 @pytest.fixture(autouse=True)
