@@ -140,6 +140,19 @@ if [ ! -f "$stamp" ]; then
   touch "$stamp"
 fi
 
+# The compose specification's JSON schema, which tests/unit/test_compose.py checks
+# docker-compose.yml against (no Docker engine here to do it): the copy compose-go, the
+# parser Docker Compose itself uses, ships in its module on the Go module proxy.
+compose_go=github.com/compose-spec/compose-go/v2@v2.16.2
+spec="$lib/compose-spec"
+if [ ! -f "$spec/.fetched-${compose_go##*@}" ]; then
+  log "compose specification schema ($compose_go)"
+  module_dir=$(go mod download -json "$compose_go" | python3 -c 'import json, sys; print(json.load(sys.stdin)["Dir"])')
+  rm -rf "$spec" && mkdir -p "$spec"
+  cp "$module_dir/schema/compose-spec.json" "$spec/"
+  touch "$spec/.fetched-${compose_go##*@}"
+fi
+
 # The Kafka Connect worker's jars and the Debezium JDBC sink's plugin archive, fetched when
 # stack/connect/pom.xml changes; the sink is unpacked into the worker's plugin.path as it
 # ships (its own Jackson and JDBC driver beside it, isolated from the worker's).
