@@ -128,6 +128,12 @@ def test_every_native_process_is_a_compose_service() -> None:
     assert not extra, f"compose services the native stack lacks: {extra}"
 
 
+def test_each_service_starts_after_what_it_needs_natively() -> None:
+    for name, process in native().items():
+        needs = set(process.get("depends_on", []))
+        assert needs <= set(services()[name].get("depends_on", {})), f"{name} starts before {needs}"
+
+
 def test_python_processes_run_from_the_image_as_natively() -> None:
     """Same command and environment; a listener users reach binds every address instead of loopback."""
     for name, process in native().items():
