@@ -67,6 +67,8 @@ def traffic(unique: str) -> Iterator[None]:
     placing.join()
 
 
+# Its waits' deadlines add up to more than the suite's default timeout of 300 s.
+@pytest.mark.timeout(600)
 def test_a_stopped_projector_fires_an_alert_that_reaches_alertmanager_and_resolves(traffic: None) -> None:
     eventually(lambda: not firing_at_prometheus("projector"), RESOLVES_WITHIN_SECONDS, every=1.0)
     projector = pid("projector")
