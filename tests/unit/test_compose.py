@@ -204,3 +204,13 @@ def test_versions_are_the_native_stacks() -> None:
 
 def test_a_component_without_a_ready_probe_is_never_healthy() -> None:
     assert devstack_main(["probe", "topics"]) == 1
+
+
+def test_grafana_is_provisioned_with_the_dashboards_and_prometheus() -> None:
+    provisioning = STACK_FILE.parent / "grafana" / "provisioning"
+    (provider,) = yaml.safe_load((provisioning / "dashboards" / "orderflow.yaml").read_text())["providers"]
+    assert f"./dashboards/json:{provider['options']['path']}:ro" in services()["grafana"]["volumes"]
+    datasources = yaml.safe_load((provisioning / "datasources" / "prometheus.yaml").read_text())
+    (datasource,) = datasources["datasources"]
+    assert datasource["url"] == "http://localhost:9090"
+    assert 9090 in native_ports("prometheus")
