@@ -20,6 +20,7 @@ from __future__ import annotations
 import argparse
 import shlex
 import sys
+import time
 import uuid
 from datetime import UTC, datetime
 from pathlib import Path
@@ -37,6 +38,7 @@ from tests.integration.inventory_helpers import REPLICAS
 
 REPORTS = VAR / "reports"
 SKUS = 20
+STOCK_SECONDS = 600.0
 
 
 def _arguments(argv: list[str]) -> argparse.Namespace:
@@ -74,7 +76,16 @@ def _stock(sku_prefix: str, quantity: int) -> None:
         stub = inventory_grpc.InventoryServiceStub(channel)
         for i in range(SKUS):
             request = inventory_pb.SetStockRequest(sku=f"{sku_prefix}{i}", quantity=quantity)
-            stub.SetStock(request, timeout=120, wait_for_ready=True)
+            deadline = time.monotonic() + STOCK_SECONDS
+            while True:
+                try:
+                    stub.SetStock(request, timeout=60, wait_for_ready=True)
+                    break
+                except grpc.RpcError as error:
+                    # A busy inventory answers UNAVAILABLE once its own wait is over; setting
+                    # the same quantity again is harmless.
+                    if error.code() != grpc.StatusCode.UNAVAILABLE or time.monotonic() > deadline:
+                        raise
 
 
 def _load_runs(settings: Settings, args: argparse.Namespace) -> list[runs.Run]:
