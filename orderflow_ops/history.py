@@ -15,9 +15,11 @@ from google.protobuf.descriptor_pool import DescriptorPool
 from google.protobuf.message import Message
 from google.protobuf.message_factory import GetMessageClass
 
+from orderflow_platform import topics
+
 HISTORY = Path(__file__).resolve().parents[1] / "gen" / "history"
 # Per topic, the value message's past versions, oldest first.
-PAST_VERSIONS = {"orders.created": ("v1",)}
+PAST_VERSIONS = {topics.ORDERS_CREATED: ("v1",)}
 
 
 @functools.cache

@@ -18,11 +18,12 @@ from aggregator.domain.windows import (
     Window,
     WindowedOrder,
 )
+from orderflow_platform import topics
 
-ORDERS = "orders.created"
-WINDOW_ORDERS = "aggregator.window-orders"
-WINDOWS = "aggregator.windows"
-RATE = "metrics.order.rate"
+ORDERS = topics.ORDERS_CREATED
+WINDOW_ORDERS = topics.AGGREGATOR_WINDOW_ORDERS
+WINDOWS = topics.AGGREGATOR_WINDOWS
+RATE = topics.ORDER_RATE
 
 
 @dataclass(frozen=True)

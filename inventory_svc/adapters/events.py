@@ -11,14 +11,15 @@ from orderflow.order.v1.events_pb2 import OrderCreated
 from inventory_svc.domain.commands import ReleaseLine, ReserveLine, SetOnHand, StockCommand
 from inventory_svc.domain.saga import LineResult, OrderSaga, PlacedOrder, lines_by_sku
 from inventory_svc.domain.stock import Stock
+from orderflow_platform import topics
 
-ORDERS = "orders.created"
-COMMANDS = "inventory.commands"
-STOCK = "inventory.stock"
-LINE_RESULTS = "inventory.line-results"
-PROGRESS = "inventory.progress"
-RESERVED = "inventory.reserved"
-FAILED = "inventory.failed"
+ORDERS = topics.ORDERS_CREATED
+COMMANDS = topics.INVENTORY_COMMANDS
+STOCK = topics.INVENTORY_STOCK
+LINE_RESULTS = topics.INVENTORY_LINE_RESULTS
+PROGRESS = topics.INVENTORY_PROGRESS
+RESERVED = topics.INVENTORY_RESERVED
+FAILED = topics.INVENTORY_FAILED
 DEFAULT_CURRENCY = "USD"
 
 

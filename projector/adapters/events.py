@@ -17,6 +17,13 @@ from orderflow.order.v1.events_pb2 import OrderCreated
 
 from orderflow_platform.kafka.serde import ProtobufCodec
 from orderflow_platform.stream.records import PoisonMessage
+from orderflow_platform.topics import (
+    INVENTORY_FAILED,
+    INVENTORY_RESERVED,
+    INVENTORY_STOCK,
+    ORDER_RATE,
+    ORDERS_CREATED,
+)
 from projector.domain.model import (
     Event,
     MinuteCounted,
@@ -27,11 +34,6 @@ from projector.domain.model import (
     StockChanged,
 )
 
-ORDERS_CREATED = "orders.created"
-INVENTORY_RESERVED = "inventory.reserved"
-INVENTORY_FAILED = "inventory.failed"
-INVENTORY_STOCK = "inventory.stock"
-ORDER_RATE = "metrics.order.rate"
 TOPICS = (ORDERS_CREATED, INVENTORY_RESERVED, INVENTORY_FAILED, INVENTORY_STOCK, ORDER_RATE)
 M = TypeVar("M", bound=ProtoMessage)
 DEFAULT_CURRENCY = "USD"
