@@ -2,16 +2,26 @@
 
 from __future__ import annotations
 
+import os
+from contextlib import AsyncExitStack
+
+from orderflow.inventory.v1 import inventory_service_pb2_grpc
 from orderflow.inventory.v1.events_pb2 import StockCommand, StockLevel
 from psycopg_pool import AsyncConnectionPool
 
+from inventory_svc.adapters.kafka_commands import KafkaStockCommands
+from inventory_svc.adapters.postgres_stock import PostgresStockLevels
 from inventory_svc.adapters.stock_changes import StockChanges
-from inventory_svc.entrypoints.grpc_api import InventoryServicer
+from inventory_svc.entrypoints.grpc_api import SERVICE, InventoryServicer
 from inventory_svc.entrypoints.stream import INPUTS, MESSAGE_TYPES, InventoryProcessor
+from orderflow_platform import grpc_server
+from orderflow_platform.app import ServiceApp
 from orderflow_platform.kafka import clients
 from orderflow_platform.kafka.delivery import AcknowledgedProducer
 from orderflow_platform.kafka.serde import ProtobufCodec
+from orderflow_platform.logs import get_logger
 from orderflow_platform.settings import Settings
+from orderflow_platform.shutdown import Shutdown, in_background, until_set
 from orderflow_platform.stream.codecs import TopicCodecs
 from orderflow_platform.stream.kafka_transaction import transactional_loop
 from orderflow_platform.stream.loop import StreamLoop
@@ -39,14 +49,59 @@ def read_model_pool(settings: Settings) -> AsyncConnectionPool:
     return AsyncConnectionPool(settings.postgres.dsn, min_size=1, max_size=4, timeout=5.0, open=False)
 
 
-def servicer(
-    settings: Settings, read_models: AsyncConnectionPool
-) -> tuple[InventoryServicer, AcknowledgedProducer, StockChanges]:
+def stock_commands(settings: Settings) -> KafkaStockCommands:
     registry = clients.registry_client(settings.registry)
-    auto_register = settings.registry.auto_register_schemas
+    codec = ProtobufCodec(registry, StockCommand, auto_register=settings.registry.auto_register_schemas)
     # murmur2, as the transactional producer partitions commands and stock by sku.
     producer = clients.producer(settings.kafka, partitioner="murmur2_random")
-    commands = AcknowledgedProducer(producer, "stock-commands")
-    changes = StockChanges(settings.kafka, ProtobufCodec(registry, StockLevel, auto_register=auto_register))
-    codec = ProtobufCodec(registry, StockCommand, auto_register=auto_register)
-    return InventoryServicer(commands, codec, changes.start(), read_models), commands, changes
+    return KafkaStockCommands(AcknowledgedProducer(producer, "stock-commands"), codec)
+
+
+def stock_changes(settings: Settings) -> StockChanges:
+    registry = clients.registry_client(settings.registry)
+    codec = ProtobufCodec(registry, StockLevel, auto_register=settings.registry.auto_register_schemas)
+    return StockChanges(settings.kafka, codec)
+
+
+class InventoryApp(ServiceApp):
+    """One replica: the stream processor (a Kafka loop in a thread of its own) and
+    InventoryService, served once the replica has joined the group and rebuilt its state.
+    Leaving closes the read model pool, stops following the stock and flushes the commands."""
+
+    def __init__(self, settings: Settings, instance: str, address: str) -> None:
+        super().__init__()
+        self._settings, self._instance, self._address = settings, instance, address
+
+    async def run(self, shutdown: Shutdown) -> None:
+        loop = stream_loop(self._settings, self._instance)
+        # The Kafka loop blocks, so it runs beside the event loop that serves gRPC.
+        async with in_background(loop.run, shutdown, "inventory-stream"):
+            # Before that, a SetStock would wait on an owner that is not there yet.
+            if not await until_set(loop.assigned, shutdown):
+                return
+            servicer = await self._servicer(self._resources)
+            await grpc_server.serve(
+                lambda server: inventory_service_pb2_grpc.add_InventoryServiceServicer_to_server(
+                    servicer, server
+                ),
+                [SERVICE],
+                self._address,
+                shutdown,
+            )
+
+    async def _servicer(self, resources: AsyncExitStack) -> InventoryServicer:
+        commands = stock_commands(self._settings)
+        resources.callback(lambda: get_logger().info("stopped", undelivered=commands.close()))
+        changes = stock_changes(self._settings).start()
+        resources.callback(changes.stop)
+        read_models = await resources.enter_async_context(read_model_pool(self._settings))
+        return InventoryServicer(commands, changes, PostgresStockLevels(read_models))
+
+
+def instance() -> str:
+    """The replica's name, which its transactional id carries."""
+    return os.environ.get("INVENTORY_SVC_INSTANCE", "1")
+
+
+def app(settings: Settings) -> InventoryApp:
+    return InventoryApp(settings, instance(), os.environ.get("INVENTORY_SVC_ADDRESS", "0.0.0.0:50052"))

@@ -1,11 +1,14 @@
-"""The inventory's three steps, over the state of the partitions this replica owns.
+"""The inventory's use cases: its three stream steps, and the SetStock and GetStock requests.
 
-Each takes one input and returns what to write; the caller writes all of it, and the
-input's offset, in one Kafka transaction. Pure apart from mutating `state`.
+Each step takes one input over the state of the partitions this replica owns and returns
+what to write; the caller writes all of it, and the input's offset, in one Kafka
+transaction. Pure apart from mutating `state`. The requests go through the ports.
 """
 
 from __future__ import annotations
 
+import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from inventory_svc.domain import stock as stock_rules
@@ -18,6 +21,16 @@ from inventory_svc.domain.commands import (
     SetOnHand,
     StockChanged,
     StockCommand,
+)
+from inventory_svc.domain.ports import AppliedChanges, StockCommandLog, StockLevels
+from inventory_svc.domain.requests import (
+    BelowReserved,
+    InvalidStockRequest,
+    NoStock,
+    NotApplied,
+    SetStock,
+    set_stock_violations,
+    sku_violations,
 )
 from inventory_svc.domain.saga import LineResult, OrderSaga, PlacedOrder, Rejected
 from inventory_svc.domain.stock import Stock
@@ -78,3 +91,34 @@ def settle_line(result: LineResult, partition: int, state: InventoryState) -> li
     if isinstance(settlement, Rejected):
         outputs += [ReleaseLine(line.sku, saga.order.order_id, line.quantity) for line in settlement.releases]
     return outputs
+
+
+async def set_stock(
+    request: SetStock,
+    trace_id: str | None,
+    commands: StockCommandLog,
+    changes: AppliedChanges,
+    budget: Callable[[], float],
+) -> Stock:
+    """Sends SetOnHand to the SKU's owner and returns the stock once the owner has applied
+    it; waits at most what `budget` gives once the command is recorded."""
+    if violations := set_stock_violations(request.sku, request.quantity):
+        raise InvalidStockRequest(violations)
+    assert request.quantity is not None
+    request_id = uuid.uuid4().hex
+    await commands.set_on_hand(SetOnHand(request.sku, request_id, request.quantity), trace_id)
+    stock = await changes.applied(request_id, budget())
+    if stock is None:
+        raise NotApplied(request.sku)
+    if stock.on_hand != request.quantity:
+        raise BelowReserved(request.quantity, stock.reserved)
+    return stock
+
+
+async def get_stock(sku: str, levels: StockLevels) -> Stock:
+    if violations := sku_violations(sku):
+        raise InvalidStockRequest(violations)
+    stock = await levels.level(sku)
+    if stock is None:
+        raise NoStock(sku)
+    return stock

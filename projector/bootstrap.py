@@ -4,8 +4,11 @@ from __future__ import annotations
 
 from confluent_kafka import Consumer
 
+from orderflow_platform.app import ServiceApp
 from orderflow_platform.kafka import clients
+from orderflow_platform.logs import get_logger
 from orderflow_platform.settings import Settings
+from orderflow_platform.shutdown import Shutdown, in_background
 from orderflow_platform.stream.loop import StreamLoop
 from orderflow_platform.stream.postgres_checkpoint import checkpointed_loop
 from projector.adapters.events import TOPICS, EventDecoder
@@ -29,3 +32,17 @@ def projection_loop(settings: Settings) -> StreamLoop:
 def replay_reader(settings: Settings) -> Consumer:
     """Assigned partitions only, never committed: the group id names it in broker logs."""
     return clients.consumer(settings.kafka, f"{CONSUMER_NAME}-replay", **{"enable.partition.eof": True})
+
+
+class ProjectorApp(ServiceApp):
+    """The projection loop, in a thread of its own, until shutdown."""
+
+    def __init__(self, settings: Settings) -> None:
+        super().__init__()
+        self._loop = projection_loop(settings)
+
+    async def run(self, shutdown: Shutdown) -> None:
+        get_logger().info("projecting")
+        async with in_background(self._loop.run, shutdown, "projector-stream"):
+            await shutdown.wait_async()
+        get_logger().info("stopped")

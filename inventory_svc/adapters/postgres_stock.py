@@ -9,7 +9,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
+import psycopg
 from psycopg_pool import AsyncConnectionPool
+
+from inventory_svc.domain.ports import Unavailable
+from inventory_svc.domain.stock import Stock
 
 
 @dataclass(frozen=True)
@@ -32,3 +36,15 @@ async def stock_level(pool: AsyncConnectionPool, sku: str) -> StockLevelRow | No
         )
         row = await cursor.fetchone()
     return StockLevelRow(*row) if row else None
+
+
+class PostgresStockLevels:
+    def __init__(self, pool: AsyncConnectionPool) -> None:
+        self._pool = pool
+
+    async def level(self, sku: str) -> Stock | None:
+        try:
+            row = await stock_level(self._pool, sku)
+        except psycopg.OperationalError as error:  # includes the pool's own timeout
+            raise Unavailable(str(error)) from error
+        return Stock(row.sku, row.on_hand, row.reserved) if row else None
