@@ -9,9 +9,14 @@ import sys
 from devstack.probes import wait_until_ready
 from devstack.spec import ROOT, VAR, Probe
 
-# 50054 is the aggregator's.
+# Ports no process of the stack uses (tests/unit/faults/test_replica.py holds them to it).
 ADDRESS = "127.0.0.1:50055"
-ENV = {"INVENTORY_SVC_INSTANCE": "3", "INVENTORY_SVC_ADDRESS": ADDRESS, "ORDERFLOW_METRICS__PORT": "9106"}
+METRICS_PORT = "9109"
+ENV = {
+    "INVENTORY_SVC_INSTANCE": "3",
+    "INVENTORY_SVC_ADDRESS": ADDRESS,
+    "ORDERFLOW_METRICS__PORT": METRICS_PORT,
+}
 LOG = VAR / "log" / "faults-inventory_svc-3.log"
 READY_SECONDS = 90.0
 STOP_SECONDS = 20.0

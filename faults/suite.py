@@ -21,10 +21,12 @@ from orderflow_platform.settings import Settings
 from tests.integration.helpers import eventually
 
 STEADY_SECONDS = 4.0
-RECOVERY_SECONDS = 90.0
+# A liveness bound, not a speed target (the table reports the seconds): generous, so a busy
+# two-core machine, where a broker restart alone can take a minute, is not called broken.
+RECOVERY_SECONDS = 150.0
 QUIESCE_SECONDS = 90.0
 # No fault starts after this, so the whole suite stays within 20 minutes however broken the stack is.
-BUDGET_SECONDS = 900.0
+BUDGET_SECONDS = 1080.0
 SEED_QUANTITY = 30
 
 
