@@ -101,7 +101,12 @@ def traffic(stack: None, settings: Settings) -> None:
     eventually(lambda: httpx.get(f"{PROMETHEUS}/-/ready", timeout=5).status_code == 200, 120, every=1)
     eventually(all_targets_up, 180, every=2)
     sku = f"D{unique.upper()}"
-    assert httpx.put(f"{ENVOY}/v1/inventory/{sku}", json={"quantity": 2}, timeout=30).status_code == 200
+    # Setting stock is idempotent: asked again while a loaded inventory answers 503 or 504.
+    eventually(
+        lambda: httpx.put(f"{ENVOY}/v1/inventory/{sku}", json={"quantity": 2}, timeout=30).status_code == 200,
+        180,
+        every=1,
+    )
     place(f"dash-ok-{unique}", sku, 2)
     place(f"dash-short-{unique}", sku, 1)
     refused = httpx.post(f"{ENVOY}/v1/orders", json={"user_id": "", "items": []}, timeout=15)
