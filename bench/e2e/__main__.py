@@ -39,6 +39,7 @@ from tests.integration.inventory_helpers import REPLICAS
 REPORTS = VAR / "reports"
 SKUS = 20
 STOCK_SECONDS = 600.0
+RETRIED = (grpc.StatusCode.UNAVAILABLE, grpc.StatusCode.DEADLINE_EXCEEDED)
 
 
 def _arguments(argv: list[str]) -> argparse.Namespace:
@@ -82,9 +83,9 @@ def _stock(sku_prefix: str, quantity: int) -> None:
                     stub.SetStock(request, timeout=60, wait_for_ready=True)
                     break
                 except grpc.RpcError as error:
-                    # A busy inventory answers UNAVAILABLE once its own wait is over; setting
-                    # the same quantity again is harmless.
-                    if error.code() != grpc.StatusCode.UNAVAILABLE or time.monotonic() > deadline:
+                    # A busy inventory answers UNAVAILABLE once its own wait is over, or not
+                    # within the call's deadline; setting the same quantity again is harmless.
+                    if error.code() not in RETRIED or time.monotonic() > deadline:
                         raise
 
 
