@@ -29,16 +29,21 @@ async def deliver_due(
     now: Callable[[], datetime],
     park: Callable[[Pending, str], Awaitable[None]],
 ) -> list[Result]:
-    """Sends what is due for one sink, all at once (the sink bounds how many are in flight),
-    each notice on its own: a failing one holds up no other.
+    """Sends what is due for one sink, up to the sink's `in_flight` at once, each notice on
+    its own: a failing one holds up no other.
 
     A failure is retried after a backoff; after the policy's last attempt the notice is
     parked (handed to `park`, then marked) instead."""
 
+    enabled = sinks.get(sink)
+    places = asyncio.Semaphore(enabled.in_flight if enabled is not None else 1)
+
     async def deliver(pending: Pending) -> Result:
-        result = await _attempt(pending, sinks, policy, now, park)
-        # Settled as soon as known: a crash resends at most the notices in flight.
-        await outbox.settle(result)
+        # Its place is held until the settlement is written: a crash resends at most
+        # `in_flight` notices.
+        async with places:
+            result = await _attempt(pending, sinks, policy, now, park)
+            await outbox.settle(result)
         return result
 
     return list(await asyncio.gather(*(deliver(pending) for pending in await outbox.due(sink, BATCH))))

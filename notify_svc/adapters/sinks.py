@@ -20,6 +20,8 @@ MAX_LINE = 998
 
 class ConsoleSink(NotificationSink):
     name = "console"
+    # A line is written at once; more at a time would only widen what a crash logs twice.
+    in_flight = 1
 
     async def send(self, notification: Notification) -> None:
         log.info(
@@ -79,6 +81,7 @@ class EmailSink(NotificationSink):
     def __init__(self, settings: SmtpSettings, sender: str) -> None:
         self._settings, self._sender = settings, sender
         self._envelope_sender = parseaddr(sender)[1]
+        self.in_flight = settings.connections
         # None: a connection not opened yet, or dropped after a failure.
         self._idle: asyncio.Queue[aiosmtplib.SMTP | None] = asyncio.Queue()
         for _ in range(settings.connections):

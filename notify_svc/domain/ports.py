@@ -18,6 +18,9 @@ class NotificationSink(Protocol):
     """One way of telling a user (console, email, ...)."""
 
     name: str
+    # How many sends may be under way at once. A notice keeps its place until its
+    # settlement is written, so a crash resends at most this many.
+    in_flight: int
 
     async def send(self, notification: Notification) -> None:
         """Delivers the notice or raises SinkFailed. Sending the same notice again must be

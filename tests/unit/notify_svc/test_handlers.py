@@ -33,6 +33,7 @@ class FakeOutbox:
 class FakeSink(NotificationSink):
     def __init__(self, name: str, failing: set[str] | None = None) -> None:
         self.name, self.failing, self.sent = name, failing or set(), list[Notification]()
+        self.in_flight = 1
 
     async def send(self, notification: Notification) -> None:
         if notification.order_id in self.failing:
@@ -79,6 +80,7 @@ def test_the_due_notices_of_a_sink_are_sent_side_by_side() -> None:
 
         def __init__(self, batch: int) -> None:
             super().__init__("email")
+            self.in_flight = batch
             self.all_in_flight = asyncio.Barrier(batch)
 
         async def send(self, notification: Notification) -> None:
@@ -91,6 +93,30 @@ def test_the_due_notices_of_a_sink_are_sent_side_by_side() -> None:
     deliver(outbox, {"email": email})
     assert sorted(n.order_id for n in email.sent) == ["o0", "o1", "o2"]
     assert all(isinstance(r, Delivered) for r in outbox.settled)
+
+
+def test_no_more_than_the_sinks_in_flight_are_sent_and_unsettled_at_once() -> None:
+    class CountingSink(FakeSink):
+        def __init__(self) -> None:
+            super().__init__("email")
+            self.in_flight, self.under_way, self.most = 2, 0, 0
+
+        async def send(self, notification: Notification) -> None:
+            self.under_way += 1
+            self.most = max(self.most, self.under_way)
+            await asyncio.sleep(0)
+            await super().send(notification)
+
+    class SlowSettling(FakeOutbox):
+        async def settle(self, result: Result) -> None:
+            await asyncio.sleep(0)
+            email.under_way -= 1
+            await super().settle(result)
+
+    email = CountingSink()
+    outbox = SlowSettling([Pending(notice(f"o{i}"), "email", 0) for i in range(5)])
+    deliver(outbox, {"email": email})
+    assert (len(outbox.settled), email.most) == (5, 2)
 
 
 def test_after_its_last_attempt_a_notice_is_parked() -> None:
