@@ -20,8 +20,9 @@ MAX_LINE = 998
 
 class ConsoleSink(NotificationSink):
     name = "console"
-    # A line is written at once; more at a time would only widen what a crash logs twice.
-    in_flight = 1
+    # A line is written at once and its settlement is a round trip: several lines share
+    # one, or the console trails the outcomes; a crash can log those lines twice.
+    in_flight = 32
 
     async def send(self, notification: Notification) -> None:
         log.info(
