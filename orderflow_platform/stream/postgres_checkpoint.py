@@ -40,6 +40,7 @@ from orderflow_platform.stream.ports import StreamProducer
 from orderflow_platform.stream.postgres_checkpoints import PostgresCheckpointStore
 from orderflow_platform.stream.reading import bisect, read_to_end
 from orderflow_platform.stream.records import Origin, Position, next_offsets, origin_of, position_of
+from orderflow_platform.topics import dead_letters
 
 log = get_logger(__name__)
 T = TypeVar("T")
@@ -127,7 +128,7 @@ class CheckpointCommit(Attached, Generic[T, C]):
         start_of = {(tp.topic, tp.partition): tp.offset for tp in starts}
         parked_before: set[Origin] = set()
         for topic in {tp.topic for tp in starts}:
-            for record in self._dead_letter_log(f"{topic}.dlq"):
+            for record in self._dead_letter_log(dead_letters(topic)):
                 headers = dict(clients.header_pairs(record.headers()))
                 if headers.get("dlq_consumer") != self._name.encode():
                     continue

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from confluent_kafka import Message
 
 from orderflow_platform.kafka.clients import HeaderValue
+from orderflow_platform.topics import dead_letters
 
 # A partition: topic and number.
 Position = tuple[str, int]
@@ -53,4 +54,4 @@ def dead_letter(message: Message, reason: str, consumer: str) -> OutRecord:
     ]
     original = message.headers() or []
     headers += list(original.items()) if isinstance(original, dict) else list(original)
-    return OutRecord(f"{topic}.dlq", message.value(), message.key(), None, headers)
+    return OutRecord(dead_letters(topic), message.value(), message.key(), None, headers)
