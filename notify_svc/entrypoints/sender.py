@@ -14,13 +14,13 @@ from notify_svc.domain.model import RetryPolicy
 from notify_svc.domain.ports import DeadLetters, Delivered, NotificationSink, Outbox, Pending, Result
 from orderflow_platform.logs import get_logger
 from orderflow_platform.shutdown import Shutdown
+from orderflow_platform.topics import NOTIFICATIONS_DLQ
 
 log = get_logger(__name__)
 SENT = Counter("orderflow_notifications_sent_total", "Notices delivered", ["sink", "outcome"])
 FAILURES = Counter("orderflow_notification_failures_total", "Failed delivery attempts", ["sink"])
 RETRIES = Counter("orderflow_notification_retries_total", "Deliveries scheduled again", ["sink"])
 PARKED = Counter("orderflow_notifications_parked_total", "Notices given up and parked", ["sink"])
-DLQ_TOPIC = "notifications.dlq"
 IDLE_SECONDS = 0.05
 
 
@@ -82,4 +82,4 @@ class Sender:
             ("dlq_topic", topic.encode()),
             ("dlq_sink", pending.sink.encode()),
         ]
-        await self._dlq.send(DLQ_TOPIC, pending.notification.order_id.encode(), value, headers)
+        await self._dlq.send(NOTIFICATIONS_DLQ, pending.notification.order_id.encode(), value, headers)
