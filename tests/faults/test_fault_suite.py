@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import time
+
 import pytest
 
+from devstack.spec import VAR
 from faults.runner import run
 
 # The suite takes about ten minutes on two cores; this bounds it well inside CI's 90.
@@ -12,5 +15,8 @@ pytestmark = [pytest.mark.integration, pytest.mark.timeout(1500)]
 
 def test_no_fault_breaks_an_invariant() -> None:
     report = run()
-    print(report.text())
+    # Kept whether the test passes or fails: the recovery table is the run's record.
+    reports = VAR / "reports"
+    reports.mkdir(parents=True, exist_ok=True)
+    (reports / f"faults-{time.strftime('%Y%m%dT%H%M%SZ', time.gmtime())}.txt").write_text(report.text())
     assert not report.failed, report.text()
