@@ -13,7 +13,7 @@ import json
 import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Protocol, TypeVar
+from typing import Any, Protocol, TypeVar
 
 from confluent_kafka import KafkaError, Message, TopicPartition
 
@@ -142,7 +142,22 @@ def lag_reporter(group: str) -> Callable[[str], None]:
         stats = json.loads(stats_json)
         for topic, topic_stats in stats.get("topics", {}).items():
             for partition, p in topic_stats.get("partitions", {}).items():
-                if partition != "-1" and p.get("consumer_lag", -1) >= 0:
-                    CONSUMER_LAG.labels(group, topic, partition).set(p["consumer_lag"])
+                lag = _lag(p)
+                if partition != "-1" and lag is not None:
+                    CONSUMER_LAG.labels(group, topic, partition).set(lag)
 
     return report
+
+
+def _lag(partition: dict[str, Any]) -> int | None:
+    """Records between what this consumer has read and the last stable offset.
+
+    librdkafka's own `consumer_lag` counts from the offsets this consumer committed, which a
+    transactional consumer never does (its producer commits them): it stays unknown, or
+    stale from the assignment. The application offset is where it really is.
+    """
+    position = partition.get("app_offset", -1)
+    if position < 0:
+        position = partition.get("committed_offset", -1)
+    end = partition.get("ls_offset", -1)
+    return max(end - position, 0) if position >= 0 and end >= 0 else None
