@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import subprocess
 
-from devstack import supervisor
+from devstack import ports, supervisor
 from devstack.probes import answers, wait_until_ready
 from devstack.spec import ROOT, Process, Stack, load
 
@@ -61,6 +61,7 @@ def _start(process: Process) -> None:
 def up(names: list[str] | None = None, stack: Stack | None = None) -> None:
     """Starts the named processes (default: all) and what they depend on, each once ready."""
     stack = stack or load()
+    ports.reserve(ports.listening_ports(stack))
     supervisor.start_daemon(stack)
     for process in stack.ordered(names):
         print(f"  {process.name:<16} starting", flush=True)

@@ -6,11 +6,13 @@ import os
 import subprocess
 import sys
 
+from devstack import ports
 from devstack.probes import wait_until_ready
 from devstack.spec import ROOT, VAR, Probe
 
 # Ports no process of the stack uses (tests/unit/faults/test_replica.py holds them to it).
-ADDRESS = "127.0.0.1:50055"
+PORT = 50055
+ADDRESS = f"127.0.0.1:{PORT}"
 METRICS_PORT = "9109"
 ENV = {
     "INVENTORY_SVC_INSTANCE": "3",
@@ -28,6 +30,7 @@ class ExtraReplica:
 
     def start(self) -> None:
         """Returns once it has joined the group, rebuilt its partitions and serves gRPC."""
+        ports.reserve([PORT])
         with LOG.open("ab") as log:
             self._process = subprocess.Popen(
                 [sys.executable, "-m", "inventory_svc"],

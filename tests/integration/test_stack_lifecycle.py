@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from confluent_kafka import TopicPartition
 
-from devstack import control, supervisor
+from devstack import control, ports, supervisor
 from devstack.probes import answers
 from devstack.spec import load
 from orderflow_ops.registry import RegistryAdmin
@@ -55,3 +55,10 @@ def test_topics_events_and_schemas_survive_down_and_up(settings: Settings, uniqu
     finally:
         consumer.close()
     assert record.value() == b"still here"
+
+
+def test_no_client_connection_can_take_a_port_the_stack_listens_on() -> None:
+    """While a service is down its port is free; the kernel must not hand it to a client socket
+    as its source port, or the service cannot bind again for as long as that connection lives."""
+    reserved = ports.parse_ranges((ports.PROC / "ip_local_reserved_ports").read_text())
+    assert ports.ephemeral(ports.listening_ports(load())) <= reserved
