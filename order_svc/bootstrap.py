@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import os
-from contextlib import AsyncExitStack
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import AbstractAsyncContextManager, AsyncExitStack, asynccontextmanager
+from dataclasses import dataclass
 
 from confluent_kafka import Consumer
 from orderflow.order.v1 import order_service_pb2_grpc
@@ -13,6 +15,7 @@ from psycopg_pool import AsyncConnectionPool
 from order_svc.adapters.kafka_log import KafkaOrderLog
 from order_svc.adapters.postgres_ledger import InstanceLock, PostgresRequestLedger
 from order_svc.adapters.postgres_orders import PostgresOrderQueries
+from order_svc.domain.ports import OrderLog, OrderQueries, RequestLedger
 from order_svc.entrypoints.grpc_api import SERVICE, OrderServicer
 from orderflow_platform import grpc_server
 from orderflow_platform.app import ServiceApp
@@ -61,23 +64,47 @@ def order_queries(pool: AsyncConnectionPool) -> PostgresOrderQueries:
     return PostgresOrderQueries(pool)
 
 
+@dataclass(frozen=True)
+class Stores:
+    ledger: RequestLedger
+    queries: OrderQueries
+
+
+@asynccontextmanager
+async def stores(settings: Settings) -> AsyncIterator[Stores]:
+    """The ledger's pool opened, then the instance's lock taken; released in reverse."""
+    async with ledger_pool(settings) as pool, instance_lock(settings) as instance:
+        yield Stores(request_ledger(pool, instance), order_queries(pool))
+
+
+@dataclass(frozen=True)
+class OrderServiceParts:
+    """What the order service runs on: the real adapters from `app`, fakes in tests."""
+
+    log: OrderLog
+    # Waits until the registry holds the log's schemas; False when shutdown came first.
+    log_ready: Callable[[Shutdown], Awaitable[bool]]
+    # Flushes the log; returns how many events were not delivered.
+    close_log: Callable[[], int]
+    stores: Callable[[], AbstractAsyncContextManager[Stores]]
+
+
 class OrderServiceApp(ServiceApp):
     """OrderService on gRPC over the order log, the request ledger and the read models.
 
     Entering opens the ledger's pool and takes the instance's lock; leaving releases them,
     then flushes the log's producer."""
 
-    def __init__(self, settings: Settings, address: str) -> None:
+    def __init__(self, parts: OrderServiceParts, address: str) -> None:
         super().__init__()
-        self._settings, self._address = settings, address
-        self._order_log = order_log(settings)
+        self._parts, self._address = parts, address
+        self.port = grpc_server.BoundPort()
         self._servicer: OrderServicer | None = None
 
     async def open(self, resources: AsyncExitStack) -> None:
         resources.callback(self._close_log)
-        pool = await resources.enter_async_context(ledger_pool(self._settings))
-        instance = await resources.enter_async_context(instance_lock(self._settings))
-        self._servicer = OrderServicer(self._order_log, request_ledger(pool, instance), order_queries(pool))
+        stores = await resources.enter_async_context(self._parts.stores())
+        self._servicer = OrderServicer(self._parts.log, stores.ledger, stores.queries)
 
     async def run(self, shutdown: Shutdown) -> None:
         assert self._servicer is not None, "entered first"
@@ -87,12 +114,20 @@ class OrderServiceApp(ServiceApp):
             [SERVICE],
             self._address,
             shutdown,
-            until_ready=lambda: schemas_registered(self._order_log.schemas(), shutdown),
+            until_ready=lambda: self._parts.log_ready(shutdown),
+            bound=self.port,
         )
 
     def _close_log(self) -> None:
-        get_logger().info("stopped", undelivered=self._order_log.close())
+        get_logger().info("stopped", undelivered=self._parts.close_log())
 
 
 def app(settings: Settings) -> OrderServiceApp:
-    return OrderServiceApp(settings, os.environ.get("ORDER_SVC_ADDRESS", "0.0.0.0:50051"))
+    log = order_log(settings)
+    parts = OrderServiceParts(
+        log=log,
+        log_ready=lambda shutdown: schemas_registered(log.schemas(), shutdown),
+        close_log=log.close,
+        stores=lambda: stores(settings),
+    )
+    return OrderServiceApp(parts, os.environ.get("ORDER_SVC_ADDRESS", "0.0.0.0:50051"))

@@ -3,6 +3,7 @@ INVALID_ARGUMENT for request bytes that do not decode."""
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -127,6 +128,23 @@ class RunningServer:
         await self.server.stop(grace_seconds)
 
 
+class BoundPort:
+    """The port a server listens on, known once it has started: the one the system chose when
+    its address asks for port 0."""
+
+    def __init__(self) -> None:
+        self._port = 0
+        self._bound = asyncio.Event()
+
+    def set(self, port: int) -> None:
+        self._port = port
+        self._bound.set()
+
+    async def get(self) -> int:
+        await self._bound.wait()
+        return self._port
+
+
 async def start(
     register: Callable[[grpc.aio.Server], None],
     service_names: Sequence[str],
@@ -166,10 +184,13 @@ async def serve(
     *,
     grace_seconds: float = 10.0,
     until_ready: Callable[[], Awaitable[bool]] | None = None,
+    bound: BoundPort | None = None,
 ) -> None:
     """Serves until shutdown is requested, then drains. With `until_ready`, health says
-    NOT_SERVING until it returns True."""
+    NOT_SERVING until it returns True; `bound` is told the port once listening."""
     running = await start(register, service_names, address, serving=until_ready is None)
+    if bound is not None:
+        bound.set(running.port)
     if until_ready is not None and await until_ready():
         await running.report(True)
         log.info("ready")

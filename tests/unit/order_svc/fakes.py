@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 
 from order_svc.domain.model import Order
 from order_svc.domain.ports import Claim, LogUnavailable, RequestState, Unavailable
+from order_svc.domain.queries import OrderView, PagePosition, Status
 
 
 class FakeOrderLog:
@@ -100,3 +101,38 @@ class FakeRequestLedger:
         row = self.rows[(user_id, key)]
         if row.state is RequestState.CLAIMED and row.owner == self.instance:
             self.rows[(user_id, key)] = replace(row, owner=None)
+
+
+class ProjectedOrders:
+    """The read models as the projector leaves them once it has caught up with the log: every
+    appended order, still PENDING."""
+
+    def __init__(self, log: FakeOrderLog) -> None:
+        self._log = log
+
+    async def get(self, order_id: str) -> OrderView | None:
+        return next((self._view(o) for o in self._log.appended if o.order_id == order_id), None)
+
+    async def list_for_user(self, user_id: str, limit: int, after: PagePosition | None) -> list[OrderView]:
+        mine = sorted(
+            (self._view(o) for o in self._log.appended if o.user_id == user_id),
+            key=lambda v: (v.created_at, v.order_id),
+            reverse=True,
+        )
+        if after is not None:
+            mine = [v for v in mine if (v.created_at, v.order_id) < (after.created_at, after.order_id)]
+        return mine[:limit]
+
+    @staticmethod
+    def _view(order: Order) -> OrderView:
+        return OrderView(
+            order.order_id,
+            order.user_id,
+            order.lines,
+            order.total_cents,
+            order.currency,
+            Status.PENDING,
+            "",
+            order.created_at,
+            order.created_at,
+        )
