@@ -2,7 +2,15 @@
 
 from __future__ import annotations
 
-from contextlib import AsyncExitStack
+from collections.abc import AsyncIterator, Callable, Mapping
+from contextlib import (
+    AbstractAsyncContextManager,
+    AbstractContextManager,
+    AsyncExitStack,
+    asynccontextmanager,
+    closing,
+)
+from dataclasses import dataclass
 
 from psycopg_pool import AsyncConnectionPool
 
@@ -10,7 +18,7 @@ from notify_svc.adapters.events import TOPICS, OutcomeDecoder
 from notify_svc.adapters.postgres_outbox import PostgresOutbox
 from notify_svc.adapters.sinks import ConsoleSink, EmailSink
 from notify_svc.domain.model import RetryPolicy
-from notify_svc.domain.ports import NotificationSink
+from notify_svc.domain.ports import DeadLetters, NotificationSink, Outbox
 from notify_svc.entrypoints.consumer import CONSUMER_NAME, OutcomeRecorder
 from notify_svc.entrypoints.sender import Sender
 from notify_svc.settings import NotifyServiceSettings
@@ -47,31 +55,70 @@ def outbox_pool(settings: NotifyServiceSettings) -> AsyncConnectionPool:
     return AsyncConnectionPool(settings.postgres.dsn, min_size=1, max_size=4, timeout=5.0, open=False)
 
 
-def sender(settings: NotifyServiceSettings, pool: AsyncConnectionPool) -> tuple[Sender, AcknowledgedProducer]:
+@asynccontextmanager
+async def outbox(settings: NotifyServiceSettings) -> AsyncIterator[Outbox]:
+    async with outbox_pool(settings) as pool:
+        yield PostgresOutbox(pool)
+
+
+def policy(settings: NotifyServiceSettings) -> RetryPolicy:
     notify = settings.notify
-    policy = RetryPolicy(notify.max_attempts, notify.retry_base_seconds, notify.retry_cap_seconds)
-    dlq = AcknowledgedProducer(clients.producer(settings.kafka), "notifications-dlq")
-    return Sender(PostgresOutbox(pool), sinks(settings), policy, dlq), dlq
+    return RetryPolicy(notify.max_attempts, notify.retry_base_seconds, notify.retry_cap_seconds)
 
 
-class NotifyApp(ServiceApp):
+def dead_letters(settings: NotifyServiceSettings) -> closing[AcknowledgedProducer]:
+    return closing(AcknowledgedProducer(clients.producer(settings.kafka), "notifications-dlq"))
+
+
+@dataclass(frozen=True)
+class NotifyParts:
+    """What the notification service runs on: the real adapters from `app`, fakes in tests."""
+
+    outbox: Callable[[], AbstractAsyncContextManager[Outbox]]
+    # Opened once the outbox is; leaving closes it (flushing what it parks) before the outbox.
+    dead_letters: Callable[[], AbstractContextManager[DeadLetters]]
+    sinks: Callable[[], Mapping[str, NotificationSink]]
+    policy: RetryPolicy
+    # The blocking loop recording outcomes as notices, built when the app runs.
+    recording: Callable[[], Callable[[Shutdown], None]]
+
+
+class NotificationApp(ServiceApp):
     """Outcomes recorded as notices (a Kafka loop in a thread of its own) and delivered from
     the outbox (on the event loop). Entering opens the outbox's pool; leaving closes the DLQ
     producer, then the pool."""
 
-    def __init__(self, settings: NotifyServiceSettings) -> None:
+    def __init__(self, parts: NotifyParts) -> None:
         super().__init__()
-        self._settings = settings
+        self._parts = parts
+        self._sinks: Mapping[str, NotificationSink] = {}
         self._sender: Sender | None = None
 
     async def open(self, resources: AsyncExitStack) -> None:
-        pool = await resources.enter_async_context(outbox_pool(self._settings))
-        self._sender, dlq = sender(self._settings, pool)
-        resources.callback(dlq.close)
+        parts = self._parts
+        notices = await resources.enter_async_context(parts.outbox())
+        dlq = resources.enter_context(parts.dead_letters())
+        self._sinks = parts.sinks()
+        self._sender = Sender(notices, self._sinks, parts.policy, dlq)
 
     async def run(self, shutdown: Shutdown) -> None:
         assert self._sender is not None, "entered first"
         # The Kafka loop blocks, so it runs beside the event loop that delivers.
-        async with in_background(recording_loop(self._settings).run, shutdown, "notify-recorder"):
-            get_logger().info("notifying", sinks=self._settings.notify.sinks)
+        async with in_background(self._parts.recording(), shutdown, "notify-recorder"):
+            get_logger().info("notifying", sinks=list(self._sinks))
             await self._sender.run(shutdown)
+
+
+def app(settings: NotifyServiceSettings) -> NotificationApp:
+    parts = NotifyParts(
+        outbox=lambda: outbox(settings),
+        dead_letters=lambda: dead_letters(settings),
+        sinks=lambda: sinks(settings),
+        policy=policy(settings),
+        recording=lambda: recording_loop(settings).run,
+    )
+    return NotificationApp(parts)
+
+
+# What `python -m notify_svc` runs.
+NotifyApp = app
