@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from confluent_kafka import Consumer
 
 from orderflow_platform.app import ServiceApp
@@ -34,15 +36,23 @@ def replay_reader(settings: Settings) -> Consumer:
     return clients.consumer(settings.kafka, f"{CONSUMER_NAME}-replay", **{"enable.partition.eof": True})
 
 
-class ProjectorApp(ServiceApp):
+class ProjectionApp(ServiceApp):
     """The projection loop, in a thread of its own, until shutdown."""
 
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, projection: Callable[[Shutdown], None]) -> None:
         super().__init__()
-        self._loop = projection_loop(settings)
+        self._projection = projection
 
     async def run(self, shutdown: Shutdown) -> None:
         get_logger().info("projecting")
-        async with in_background(self._loop.run, shutdown, "projector-stream"):
+        async with in_background(self._projection, shutdown, "projector-stream"):
             await shutdown.wait_async()
         get_logger().info("stopped")
+
+
+def app(settings: Settings) -> ProjectionApp:
+    return ProjectionApp(projection_loop(settings).run)
+
+
+# What `python -m projector` runs.
+ProjectorApp = app

@@ -1,12 +1,23 @@
-"""In-memory read models with the store's rules, for handler tests."""
+"""In-memory read models with the store's rules, and a projection loop over them."""
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from projector.domain.model import MinuteCounted, OrderDecided, OrderLine, OrderPlaced, Status, StockChanged
+from orderflow_platform.shutdown import Shutdown
+from projector.domain.model import (
+    Event,
+    MinuteCounted,
+    OrderDecided,
+    OrderLine,
+    OrderPlaced,
+    Status,
+    StockChanged,
+)
+from projector.handlers import project
 
 
 @dataclass
@@ -45,3 +56,17 @@ class FakeReadModels:
 
     def count_minutes(self, counts: Sequence[MinuteCounted]) -> None:
         self.per_minute.update((c.minute, c.orders) for c in counts)
+
+
+class ProjectionLoop:
+    """The stream loop's part in a projector: projects what the log holds, then waits for the
+    stop it is asked for."""
+
+    def __init__(self, log: Sequence[Event], models: FakeReadModels) -> None:
+        self._log, self.models = log, models
+        self.caught_up = threading.Event()
+
+    def run(self, shutdown: Shutdown) -> None:
+        project(self._log, self.models)
+        self.caught_up.set()
+        shutdown.wait()
