@@ -3,7 +3,15 @@
 from __future__ import annotations
 
 import os
-from contextlib import AsyncExitStack
+from collections.abc import AsyncIterator, Callable, Iterator
+from contextlib import (
+    AbstractAsyncContextManager,
+    AbstractContextManager,
+    AsyncExitStack,
+    asynccontextmanager,
+    contextmanager,
+)
+from dataclasses import dataclass
 
 from orderflow.inventory.v1 import inventory_service_pb2_grpc
 from orderflow.inventory.v1.events_pb2 import StockCommand, StockLevel
@@ -12,10 +20,11 @@ from psycopg_pool import AsyncConnectionPool
 from inventory_svc.adapters.kafka_commands import KafkaStockCommands
 from inventory_svc.adapters.postgres_stock import PostgresStockLevels
 from inventory_svc.adapters.stock_changes import StockChanges
+from inventory_svc.domain.ports import AppliedChanges, StockCommandLog, StockLevels
 from inventory_svc.entrypoints.grpc_api import SERVICE, InventoryServicer
 from inventory_svc.entrypoints.stream import INPUTS, MESSAGE_TYPES, InventoryProcessor
 from orderflow_platform import grpc_server
-from orderflow_platform.app import ServiceApp
+from orderflow_platform.app import ServiceApp, Stream
 from orderflow_platform.kafka import clients
 from orderflow_platform.kafka.delivery import AcknowledgedProducer
 from orderflow_platform.kafka.serde import ProtobufCodec
@@ -63,17 +72,53 @@ def stock_changes(settings: Settings) -> StockChanges:
     return StockChanges(settings.kafka, codec)
 
 
+@contextmanager
+def sending_commands(settings: Settings) -> Iterator[StockCommandLog]:
+    commands = stock_commands(settings)
+    try:
+        yield commands
+    finally:
+        get_logger().info("stopped", undelivered=commands.close())
+
+
+@contextmanager
+def following_changes(settings: Settings) -> Iterator[AppliedChanges]:
+    changes = stock_changes(settings).start()
+    try:
+        yield changes
+    finally:
+        changes.stop()
+
+
+@asynccontextmanager
+async def stock_levels(settings: Settings) -> AsyncIterator[StockLevels]:
+    async with read_model_pool(settings) as pool:
+        yield PostgresStockLevels(pool)
+
+
+@dataclass(frozen=True)
+class InventoryParts:
+    """What a replica runs on: the real adapters from `app`, fakes in tests. InventoryService's
+    parts are opened only once the stream has rebuilt the replica's state."""
+
+    stream: Callable[[], Stream]
+    commands: Callable[[], AbstractContextManager[StockCommandLog]]
+    changes: Callable[[], AbstractContextManager[AppliedChanges]]
+    levels: Callable[[], AbstractAsyncContextManager[StockLevels]]
+
+
 class InventoryApp(ServiceApp):
     """One replica: the stream processor (a Kafka loop in a thread of its own) and
     InventoryService, served once the replica has joined the group and rebuilt its state.
     Leaving closes the read model pool, stops following the stock and flushes the commands."""
 
-    def __init__(self, settings: Settings, instance: str, address: str) -> None:
+    def __init__(self, parts: InventoryParts, address: str) -> None:
         super().__init__()
-        self._settings, self._instance, self._address = settings, instance, address
+        self._parts, self._address = parts, address
+        self.port = grpc_server.BoundPort()
 
     async def run(self, shutdown: Shutdown) -> None:
-        loop = stream_loop(self._settings, self._instance)
+        loop = self._parts.stream()
         # The Kafka loop blocks, so it runs beside the event loop that serves gRPC.
         async with in_background(loop.run, shutdown, "inventory-stream"):
             # Before that, a SetStock would wait on an owner that is not there yet.
@@ -87,15 +132,14 @@ class InventoryApp(ServiceApp):
                 [SERVICE],
                 self._address,
                 shutdown,
+                bound=self.port,
             )
 
     async def _servicer(self, resources: AsyncExitStack) -> InventoryServicer:
-        commands = stock_commands(self._settings)
-        resources.callback(lambda: get_logger().info("stopped", undelivered=commands.close()))
-        changes = stock_changes(self._settings).start()
-        resources.callback(changes.stop)
-        read_models = await resources.enter_async_context(read_model_pool(self._settings))
-        return InventoryServicer(commands, changes, PostgresStockLevels(read_models))
+        commands = resources.enter_context(self._parts.commands())
+        changes = resources.enter_context(self._parts.changes())
+        levels = await resources.enter_async_context(self._parts.levels())
+        return InventoryServicer(commands, changes, levels)
 
 
 def instance() -> str:
@@ -104,4 +148,11 @@ def instance() -> str:
 
 
 def app(settings: Settings) -> InventoryApp:
-    return InventoryApp(settings, instance(), os.environ.get("INVENTORY_SVC_ADDRESS", "0.0.0.0:50052"))
+    replica = instance()
+    parts = InventoryParts(
+        stream=lambda: stream_loop(settings, replica),
+        commands=lambda: sending_commands(settings),
+        changes=lambda: following_changes(settings),
+        levels=lambda: stock_levels(settings),
+    )
+    return InventoryApp(parts, os.environ.get("INVENTORY_SVC_ADDRESS", "0.0.0.0:50052"))

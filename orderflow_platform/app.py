@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import threading
 from collections.abc import Callable
 from contextlib import AsyncExitStack
 from types import TracebackType
@@ -27,6 +28,15 @@ class App(Protocol):
     ) -> None: ...
 
     async def run(self, shutdown: Shutdown) -> None: ...
+
+
+class Stream(Protocol):
+    """A blocking stream loop that an app runs beside its event loop (`in_background`)."""
+
+    # Set once the loop's first assignment is rebuilt: the app can take requests.
+    assigned: threading.Event
+
+    def run(self, shutdown: Shutdown) -> None: ...
 
 
 class ServiceApp:
