@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import asyncio
 import os
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
@@ -17,7 +20,7 @@ from aggregator.entrypoints.grpc_api import SERVICE, MetricsServicer
 from aggregator.entrypoints.stream import AggregatorProcessor, message_types
 from aggregator.settings import AggregatorServiceSettings, WindowSettings
 from orderflow_platform import grpc_server
-from orderflow_platform.app import ServiceApp
+from orderflow_platform.app import ServiceApp, Stream
 from orderflow_platform.kafka import clients
 from orderflow_platform.kafka.serde import ProtobufCodec
 from orderflow_platform.schema_gate import schemas_registered
@@ -65,26 +68,48 @@ def rate_view(settings: Settings) -> RateView:
     return RateView(settings.kafka, codec)
 
 
+@asynccontextmanager
+async def following_rates(settings: Settings) -> AsyncIterator[RateView]:
+    """The published windows read up to the topic's end, then followed until leaving."""
+    rates = await asyncio.to_thread(rate_view(settings).start)
+    try:
+        yield rates
+    finally:
+        rates.stop()
+
+
+@dataclass(frozen=True)
+class AggregatorParts:
+    """What a replica runs on: the real adapters from `app`, fakes in tests."""
+
+    # Waits until the registry holds every schema the replica writes; False when shutdown
+    # came first.
+    schemas_ready: Callable[[Shutdown], Awaitable[bool]]
+    stream: Callable[[], Stream]
+    # MetricsService answers from the rate view itself: it has no port of its own.
+    rates: Callable[[], AbstractAsyncContextManager[RateView]]
+
+
 class AggregatorApp(ServiceApp):
     """One replica: the stream processor (a Kafka loop in a thread of its own) and
     MetricsService over the published windows. Leaving stops the rate view's tail."""
 
-    def __init__(self, settings: AggregatorServiceSettings, instance: str, address: str) -> None:
+    def __init__(self, parts: AggregatorParts, address: str) -> None:
         super().__init__()
-        self._settings, self._instance, self._address = settings, instance, address
+        self._parts, self._address = parts, address
+        self.port = grpc_server.BoundPort()
 
     async def run(self, shutdown: Shutdown) -> None:
         # A schema the registry refuses would fail every transaction: wait, not ready, instead.
-        if not await schemas_registered(written_schemas(self._settings), shutdown):
+        if not await self._parts.schemas_ready(shutdown):
             return
-        loop = stream_loop(self._settings, self._instance)
+        loop = self._parts.stream()
         # The Kafka loop blocks, so it runs beside the event loop that serves gRPC.
         async with in_background(loop.run, shutdown, "aggregator-stream"):
             # Ready (serving) once the windows are rebuilt and the published ones read.
             if not await until_set(loop.assigned, shutdown):
                 return
-            rates = await asyncio.to_thread(rate_view(self._settings).start)
-            self._resources.callback(rates.stop)
+            rates = await self._resources.enter_async_context(self._parts.rates())
             await grpc_server.serve(
                 lambda server: metrics_service_pb2_grpc.add_MetricsServiceServicer_to_server(
                     MetricsServicer(rates), server
@@ -92,6 +117,7 @@ class AggregatorApp(ServiceApp):
                 [SERVICE],
                 self._address,
                 shutdown,
+                bound=self.port,
             )
 
 
@@ -101,4 +127,10 @@ def instance() -> str:
 
 
 def app(settings: AggregatorServiceSettings) -> AggregatorApp:
-    return AggregatorApp(settings, instance(), os.environ.get("AGGREGATOR_ADDRESS", "0.0.0.0:50054"))
+    replica = instance()
+    parts = AggregatorParts(
+        schemas_ready=lambda shutdown: schemas_registered(written_schemas(settings), shutdown),
+        stream=lambda: stream_loop(settings, replica),
+        rates=lambda: following_rates(settings),
+    )
+    return AggregatorApp(parts, os.environ.get("AGGREGATOR_ADDRESS", "0.0.0.0:50054"))
