@@ -5,11 +5,11 @@
     .venv/bin/python -m bench.e2e --quick              # a smoke: small counts, one fixed rate
 
 First the machine's own limits (a raw acks=all producer; a bare grpc.aio server under the
-same ghz load), then CreateOrder with ghz, 50 concurrent: a saturation run of --orders,
-then each of --rates for --seconds. After each run it waits until every accepted order
-has its outcome, its read model and its mail (the drain) before the next. Last, replay
-into empty read models (bench.projection's). It prints the issue's table and writes
-var/reports/<timestamp>/report.md with its plots.
+same ghz load), then CreateOrder with ghz, 50 concurrent: a warm-up of --warmup orders
+(not reported), a saturation run of --orders, then each of --rates for --seconds. After
+each run it waits until every accepted order has its outcome, its read model and its mail
+(the drain) before the next. Last, replay into empty read models (bench.projection's). It
+prints the issue's table and writes var/reports/<timestamp>/report.md with its plots.
 
 Orders are real: users and SKUs of the run's own, stocked for every order, so each one is
 confirmed and mailed. The stack is shared: the report says how busy the machine was.
@@ -40,6 +40,7 @@ REPORTS = VAR / "reports"
 SKUS = 20
 STOCK_SECONDS = 600.0
 RETRIED = (grpc.StatusCode.UNAVAILABLE, grpc.StatusCode.DEADLINE_EXCEEDED)
+WARMUP = "warm-up (not reported)"
 
 
 def _arguments(argv: list[str]) -> argparse.Namespace:
@@ -47,6 +48,12 @@ def _arguments(argv: list[str]) -> argparse.Namespace:
         prog="python -m bench.e2e", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     parser.add_argument("--orders", type=int, default=10_000, help="orders of the saturation run")
+    parser.add_argument(
+        "--warmup",
+        type=int,
+        default=5_000,
+        help="orders sent as fast as they go before the measured runs, not reported",
+    )
     parser.add_argument(
         "--rates", type=int, nargs="*", default=[200, 500, 1000], help="fixed rates, orders/s"
     )
@@ -65,7 +72,7 @@ def _arguments(argv: list[str]) -> argparse.Namespace:
     )
     args = parser.parse_args(argv)
     if args.quick:
-        args.orders, args.rates, args.seconds = 300, [100], 3.0
+        args.orders, args.rates, args.seconds, args.warmup = 300, [100], 3.0, 0
         args.records, args.bare_calls, args.drain_seconds, args.no_replay = 20_000, 2_000, 300.0, True
     return args
 
@@ -90,12 +97,16 @@ def _stock(sku_prefix: str, quantity: int) -> None:
 
 
 def _load_runs(settings: Settings, args: argparse.Namespace) -> list[runs.Run]:
+    """The measured runs, after the warm-up: on a freshly started stack the broker's and the
+    Connect worker's JVMs spend the first minutes compiling their hot paths (C2 took a
+    minute of CPU in the broker's first twenty), which no later order pays."""
+    warmup = [(WARMUP, 0, args.warmup)] if args.warmup else []
     plan = [(f"saturation, {args.orders:,} orders", 0, args.orders)]
     plan += [(f"{rate}/s for {args.seconds:.0f} s", rate, round(rate * args.seconds)) for rate in args.rates]
     sku_prefix = f"E{uuid.uuid4().hex[:8].upper()}-"
-    _stock(sku_prefix, sum(total for _label, _rate, total in plan))
+    _stock(sku_prefix, sum(total for _label, _rate, total in warmup + plan))
     done = []
-    for label, rate, total in plan:
+    for label, rate, total in warmup + plan:
         print(f"run: {label}", flush=True)
         done.append(
             runs.run(
@@ -111,7 +122,7 @@ def _load_runs(settings: Settings, args: argparse.Namespace) -> list[runs.Run]:
             )
         )
         print("  " + _summary(done[-1]), flush=True)
-    return done
+    return [run for run in done if run.label != WARMUP]
 
 
 def _summary(run: runs.Run) -> str:
@@ -148,6 +159,8 @@ def main(argv: list[str] | None = None) -> Path:
         table.rows(table.Limits(producer, float(bare.get("rps", 0.0))), load[0], fixed, replay)
     )
     notes = [f"bare gRPC server: {bare.get('count', 0):,} calls, p99 {_p99_ms(bare):.1f} ms"]
+    if args.warmup:
+        notes.append(f"warm-up: {args.warmup:,} orders as fast as they go before the runs, not reported")
     path = report.write(
         folder,
         command=shlex.join(["python", "-m", "bench.e2e", *argv]),
