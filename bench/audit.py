@@ -26,8 +26,8 @@ from psycopg import sql
 from bench.aggregator import append_orders
 from devstack import supervisor
 from orderflow_ops import connect
+from orderflow_ops.settings import OpsSettings
 from orderflow_platform.kafka import clients
-from orderflow_platform.settings import Settings, load_settings
 
 PARTITIONS = 6
 
@@ -47,7 +47,7 @@ def worker_rss_mib() -> float:
     raise RuntimeError("no VmRSS for the connect worker")
 
 
-def run(settings: Settings, events: int) -> None:
+def run(settings: OpsSettings, events: int) -> None:
     name = f"bench-audit-{uuid.uuid4().hex[:8]}"
     # The sink names a table after its topic, dots made underscores.
     topic = f"{name}.orders"
@@ -89,7 +89,7 @@ def main() -> None:
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     parser.add_argument("--events", type=int, default=100_000)
-    run(load_settings(), parser.parse_args().events)
+    run(OpsSettings(), parser.parse_args().events)
 
 
 if __name__ == "__main__":

@@ -10,8 +10,9 @@ from aggregator.entrypoints import cli as metrics_cli
 from orderflow_ops import audit, connect, demo, replay, topics
 from orderflow_ops.registry import RegistryAdmin
 from orderflow_ops.schemas import EVENTS, SchemaCatalogue
+from orderflow_ops.settings import OpsSettings
 from orderflow_platform.kafka.clients import admin_client
-from orderflow_platform.settings import RegistrySettings, load_settings
+from orderflow_platform.settings import RegistrySettings
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -47,7 +48,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     metrics_commands.add_argument("--target", default="localhost:8080", help="gRPC address (Envoy)")
     args = parser.parse_args(argv)
-    settings = load_settings()
+    settings = OpsSettings()
 
     if args.group == "topics":
         admin = admin_client(settings.kafka)

@@ -18,8 +18,8 @@ from typing import Any
 
 import httpx
 
+from orderflow_ops.settings import OpsSettings
 from orderflow_platform.logs import configure_logging, get_logger
-from orderflow_platform.settings import Settings
 from orderflow_platform.shutdown import Shutdown
 
 CONNECTORS_DIR = Path(__file__).resolve().parent.parent / "stack" / "connect"
@@ -135,9 +135,13 @@ def keep_running(http: httpx.Client, name: str, config: dict[str, str], shutdown
             log.info("worker not answering", connector=name, error=str(error))
 
 
-def command(settings: Settings, action: str, name: str, overrides: list[str]) -> int:
+def command(settings: OpsSettings, action: str, name: str, overrides: list[str]) -> int:
     """`orderflow connect apply|run [name] [--set key=value]`: the file, with overrides for
     another host. apply returns once it runs; run (the stack's process) keeps it running."""
+    if not (CONNECTORS_DIR / f"{name}.json").is_file():
+        known = ", ".join(sorted(path.stem for path in CONNECTORS_DIR.glob("*.json")))
+        print(f"connect: no connector {name!r} in {CONNECTORS_DIR} (there: {known})", file=sys.stderr)
+        return 2
     config = connector_config(name) | dict(item.split("=", 1) for item in overrides)
     with httpx.Client(base_url=settings.connect.url, timeout=10.0) as http:
         try:

@@ -46,11 +46,6 @@ class MetricsSettings(BaseModel):
     port: int = 0
 
 
-class ConnectSettings(BaseModel):
-    # The Kafka Connect worker's REST API (the audit sink's).
-    url: str = "http://127.0.0.1:8083"
-
-
 class Settings(BaseSettings):
     # A service's own sections (notify's, the aggregator's) are in the same profile file;
     # the core settings leave them to the service's subclass.
@@ -62,7 +57,6 @@ class Settings(BaseSettings):
     postgres: PostgresSettings = PostgresSettings()
     logging: LoggingSettings = LoggingSettings()
     metrics: MetricsSettings = MetricsSettings()
-    connect: ConnectSettings = ConnectSettings()
 
     @classmethod
     def settings_customise_sources(

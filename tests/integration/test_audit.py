@@ -23,6 +23,7 @@ from psycopg.rows import dict_row
 
 from orderflow_ops import audit
 from orderflow_ops.connect import AUDIT_CONNECTOR, state
+from orderflow_ops.settings import OpsSettings
 from orderflow_platform.kafka import clients
 from orderflow_platform.kafka.serde import ProtobufCodec
 from orderflow_platform.settings import Settings
@@ -42,7 +43,7 @@ class Audit:
         self.codec = ProtobufCodec(clients.registry_client(settings.registry), OrderCreated)
         self.v1_codec = ProtobufCodec(clients.registry_client(settings.registry), order_created("v1"))
         self.producer: Producer = clients.producer(settings.kafka, partitioner="murmur2_random")
-        self.connect = httpx.Client(base_url=settings.connect.url, timeout=10.0)
+        self.connect = httpx.Client(base_url=OpsSettings().connect.url, timeout=10.0)
 
     def order(self, user: str, *, v1: bool = False, sku: str = "AUDIT-NONE") -> str:
         """Appends an OrderCreated (V1 as it was written, else V2 in euros); returns its id."""
