@@ -22,11 +22,10 @@ from typing import Literal
 import psycopg
 import yaml
 from confluent_kafka import (
-    OFFSET_BEGINNING,
     ConsumerGroupTopicPartitions,
     IsolationLevel,
-    KafkaError,
     KafkaException,
+    Message,
     TopicPartition,
 )
 from confluent_kafka.admin import AdminClient, OffsetSpec
@@ -38,6 +37,8 @@ from orderflow_platform.kafka import clients
 from orderflow_platform.logs import configure_logging, get_logger
 from orderflow_platform.settings import CONFIG_DIR, Settings, load_settings
 from orderflow_platform.shutdown import Shutdown
+from orderflow_platform.stream.following import Follower, reader
+from orderflow_platform.stream.loop import Batching
 
 CONSUMERS_FILE = CONFIG_DIR / "consumers.yaml"
 TOPICS_FILE = CONFIG_DIR / "topics.yaml"
@@ -206,45 +207,32 @@ class DeadLetterTally(Collector):
     would climb from 0 and look like records being parked."""
 
     def __init__(self, settings: Settings, topics: list[str]) -> None:
-        self._settings, self._topics = settings, topics
         self._counts: Tally[tuple[str, str]] = Tally()
         self._lock = threading.Lock()
-        self.caught_up = threading.Event()
+        self._follower = Follower(
+            reader(settings.kafka, "orderflow-lag-exporter"),
+            topics,
+            self._count,
+            name="dlq-reader",
+            batching=Batching(max_records=500, linger_seconds=1.0),
+        )
+        self.caught_up = self._follower.caught_up
 
     def follow(self, shutdown: Shutdown) -> None:
-        reader = clients.consumer(
-            self._settings.kafka, group_id="orderflow-lag-exporter", **{"enable.partition.eof": True}
-        )
+        """Reads the DLQs until shutdown is requested or the reader fails."""
+        self._follower.start()
         try:
-            metadata = reader.list_topics(timeout=30).topics
-            partitions = [
-                TopicPartition(topic, p, OFFSET_BEGINNING)
-                for topic in self._topics
-                if topic in metadata
-                for p in metadata[topic].partitions
-            ]
-            reader.assign(partitions)
-            unread = {(tp.topic, tp.partition) for tp in partitions}
-            if not unread:
-                self.caught_up.set()
-            while not shutdown.requested:
-                for message in reader.consume(500, 1.0):
-                    error = message.error()
-                    if error is not None:
-                        if error.code() == KafkaError._PARTITION_EOF:
-                            unread.discard((str(message.topic()), int(message.partition() or 0)))
-                            if not unread:
-                                self.caught_up.set()
-                        else:
-                            log.warning("DLQ read failed", error=str(error))
-                        continue
-                    raw = message.headers() or []
-                    pairs = raw.items() if isinstance(raw, dict) else raw
-                    headers = [(k, v if isinstance(v, bytes) else None) for k, v in pairs]
-                    with self._lock:
-                        self._counts[(str(message.topic()), parked_by(headers))] += 1
+            while self._follower.is_alive() and not shutdown.wait(1.0):
+                pass
         finally:
-            reader.close()
+            self._follower.stop()
+
+    def _count(self, message: Message) -> None:
+        raw = message.headers() or []
+        pairs = raw.items() if isinstance(raw, dict) else raw
+        headers = [(k, v if isinstance(v, bytes) else None) for k, v in pairs]
+        with self._lock:
+            self._counts[(str(message.topic()), parked_by(headers))] += 1
 
     def collect(self) -> Iterator[Metric]:
         records = GaugeMetricFamily(

@@ -6,12 +6,17 @@ import time
 from collections.abc import Callable
 from datetime import datetime
 
-from confluent_kafka import Consumer, KafkaError, KafkaException, Message, TopicPartition
+from confluent_kafka import Consumer, KafkaException, Message, TopicPartition
+
+from orderflow_platform.stream.reading import batches_to_end
 
 _SEED = 0x9747B28C
 _M = 0x5BD1E995
 _MASK = 0xFFFFFFFF
 RETRY_SECONDS = 0.2
+BATCH = 500
+# How long past its deadline a search may go on: it looks at the time between polls.
+POLL_SECONDS = 0.05
 
 
 def murmur2(data: bytes) -> int:
@@ -96,15 +101,8 @@ def _find(
         raise KafkaException(start.error)
     if start.offset < 0:
         return False  # no record at or after `since`
-    consumer.assign([TopicPartition(topic, partition, start.offset)])
-    while True:
-        message = consumer.poll(min(remaining(), 0.5))
-        if message is None:
-            continue
-        error = message.error()
-        if error is not None:
-            if error.code() == KafkaError._PARTITION_EOF:
-                return False
-            raise KafkaException(error)
-        if message.key() == key and matches(message):
+    for batch in batches_to_end(consumer, [start], {}, max_records=BATCH, poll_seconds=POLL_SECONDS):
+        if any(message.key() == key and matches(message) for message in batch):
             return True
+        remaining()
+    return False

@@ -1,12 +1,19 @@
-"""Reading partitions from their beginning to their end, and writing in halves until what a
-store refuses is alone: shared by the loops, state rebuilds and replay."""
+"""Reading partitions up to their end, and writing in halves until what a store refuses is
+alone: shared by the loops, state rebuilds, replay and log search."""
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Sequence
 from typing import TypeVar
 
-from confluent_kafka import OFFSET_BEGINNING, KafkaError, KafkaException, Message, TopicPartition
+from confluent_kafka import (
+    OFFSET_BEGINNING,
+    OFFSET_INVALID,
+    KafkaError,
+    KafkaException,
+    Message,
+    TopicPartition,
+)
 
 from orderflow_platform.kafka import clients
 from orderflow_platform.settings import KafkaSettings
@@ -25,12 +32,20 @@ def batches_to_end(
     max_records: int = 1000,
     poll_seconds: float = 1.0,
 ) -> Iterator[list[Message]]:
-    """Batches of the partitions' committed records from their beginning up to the end each
-    has when the reader reaches it; `ends` gets each partition's next offset there.
+    """Batches of the partitions' committed records from each one's offset (its beginning
+    when it has none) up to the end each has when the reader reaches it; `ends` gets each
+    partition's next offset there.
 
     The reader must have `enable.partition.eof` on: the end is where it reports EOF.
     """
-    reader.assign([TopicPartition(tp.topic, tp.partition, OFFSET_BEGINNING) for tp in partitions])
+    reader.assign(
+        [
+            TopicPartition(
+                tp.topic, tp.partition, OFFSET_BEGINNING if tp.offset == OFFSET_INVALID else tp.offset
+            )
+            for tp in partitions
+        ]
+    )
     while len(ends) < len(partitions):
         records = []
         for message in reader.consume(max_records, poll_seconds):

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from types import SimpleNamespace
 from typing import Any
 
-from confluent_kafka import Message, TopicPartition
+from confluent_kafka import KafkaError, Message, TopicPartition
 
 from orderflow_platform.kafka.clients import Headers
 from orderflow_platform.shutdown import Shutdown
@@ -39,10 +41,14 @@ class FakeKafka:
     init_failures: list[Exception] = field(default_factory=list)
     producers: int = 0
     open_producers: int = 0
+    # Notified when records are appended, for readers in other threads.
+    arrived: threading.Condition = field(default_factory=threading.Condition, repr=False, compare=False)
 
     def append(self, messages: list[Message]) -> None:
-        for message in messages:
-            self.log.setdefault((str(message.topic()), int(message.partition() or 0)), []).append(message)
+        with self.arrived:
+            for message in messages:
+                self.log.setdefault((str(message.topic()), int(message.partition() or 0)), []).append(message)
+            self.arrived.notify_all()
 
     def on(self, topic: str) -> list[OutRecord]:
         return [record for record in self.written if record.topic == topic]
@@ -133,6 +139,71 @@ class FakeConsumer:
 
     def close(self) -> None:
         self.closed = True
+
+
+class FakeReader:
+    """A consumer of assigned partitions, read from another thread: a poll waits up to its
+    timeout for records, and reports a partition's end each time it reaches it
+    (`enable.partition.eof`)."""
+
+    def __init__(self, kafka: FakeKafka) -> None:
+        self._kafka = kafka
+        self.positions: dict[Position, int] = {}
+        self._reported_end: dict[Position, int] = {}
+        self.paused: set[Position] = set()
+        self.closed = False
+
+    def list_topics(self, topic: str | None = None, timeout: float = -1) -> Any:
+        partitions: dict[str, dict[int, None]] = {}
+        for t, p in sorted(self._kafka.log):
+            partitions.setdefault(t, {})[p] = None
+        return SimpleNamespace(
+            topics={t: SimpleNamespace(partitions=ps, error=None) for t, ps in partitions.items()}
+        )
+
+    def get_watermark_offsets(
+        self, partition: TopicPartition, timeout: float = -1, cached: bool = False
+    ) -> tuple[int, int]:
+        with self._kafka.arrived:
+            return 0, len(self._kafka.log.get((partition.topic, partition.partition), []))
+
+    def assign(self, partitions: list[TopicPartition]) -> None:
+        self.positions = {(tp.topic, tp.partition): max(tp.offset, 0) for tp in partitions}
+
+    def consume(self, num_messages: int = 1, timeout: float = -1) -> list[Message]:
+        with self._kafka.arrived:
+            self._kafka.arrived.wait_for(self._news, None if timeout < 0 else timeout)
+            batch: list[Message] = []
+            for position, offset in self._unpaused():
+                log = self._kafka.log.get(position, [])
+                taken = log[offset : offset + num_messages - len(batch)]
+                self.positions[position] += len(taken)
+                batch += taken
+                if self.positions[position] == len(log) and self._reported_end.get(position) != len(log):
+                    self._reported_end[position] = len(log)
+                    eof = KafkaError(KafkaError._PARTITION_EOF)
+                    batch.append(
+                        Message(topic=position[0], partition=position[1], offset=len(log), error=eof)
+                    )
+            return batch
+
+    def pause(self, partitions: list[TopicPartition]) -> None:
+        self.paused |= {(tp.topic, tp.partition) for tp in partitions}
+
+    def close(self) -> None:
+        self.closed = True
+
+    def _unpaused(self) -> list[tuple[Position, int]]:
+        return [
+            (position, offset) for position, offset in self.positions.items() if position not in self.paused
+        ]
+
+    def _news(self) -> bool:
+        """Whether a poll has records or an end to report."""
+        return any(
+            offset < len(self._kafka.log.get(position, [])) or self._reported_end.get(position) != offset
+            for position, offset in self._unpaused()
+        )
 
 
 class FakeProducer:
