@@ -95,6 +95,9 @@ class KafkaTransactionCommit(Attached):
         self._on_commit = on_commit
         self._new_producer = new_producer
         self._producer = self._fresh_producer()
+        # False between closing a producer and its replacement being up: a replacement that
+        # fails (or a shutdown meanwhile) must not be followed by a close or flush of the old.
+        self._producer_open = True
         # Newly assigned partitions stay paused while their state is read in this thread,
         # so the partitions already held go on being processed meanwhile.
         self._loader = ThreadPoolExecutor(1, thread_name_prefix=f"{group}-load")
@@ -111,7 +114,8 @@ class KafkaTransactionCommit(Attached):
 
     def close(self) -> None:
         self._loader.shutdown(cancel_futures=True)
-        self._producer.flush(5)
+        if self._producer_open:
+            self._producer.flush(5)
 
     def _fresh_producer(self) -> TransactionalProducer:
         producer = self._new_producer()
@@ -124,6 +128,9 @@ class KafkaTransactionCommit(Attached):
                 return producer
             except KafkaException as failure:
                 if not failure.args[0].retriable() or self._shutdown.requested:
+                    # Left open, it would go on asking for this id's producer id beside the
+                    # next one made.
+                    producer.close()
                     raise
                 log.warning("transaction coordinator unavailable; retrying", error=str(failure))
                 self._backoff.wait(self._shutdown)
@@ -131,8 +138,11 @@ class KafkaTransactionCommit(Attached):
     def _replace_producer(self) -> None:
         # Closed first: left open, the old producer goes on asking for this transactional
         # id's producer id in the background, and the two fence each other in turn.
-        self._producer.close()
+        if self._producer_open:
+            self._producer.close()
+            self._producer_open = False
         self._producer = self._fresh_producer()
+        self._producer_open = True
 
     def _transact(self, batch: list[Message]) -> None:
         try:

@@ -238,6 +238,7 @@ class FakeTransactionalProducer(FakeProducer):
         self._offsets: list[TopicPartition] = []
         kafka.producers += 1
         kafka.open_producers += 1
+        self.closed = False
 
     def init_transactions(self, timeout: float = -1) -> None:
         """Nothing to fence in memory; fails while the fake broker says so."""
@@ -247,8 +248,17 @@ class FakeTransactionalProducer(FakeProducer):
             raise self._kafka.init_failures.pop(0)
 
     def close(self) -> bool:
+        if self.closed:
+            raise RuntimeError("Producer has been closed")
         self._kafka.open_producers -= 1
+        self.closed = True
         return True
+
+    def flush(self, timeout: float = -1) -> int:
+        # confluent-kafka raises RuntimeError on any call to a closed producer.
+        if self.closed:
+            raise RuntimeError("Producer has been closed")
+        return 0
 
     def begin_transaction(self) -> None:
         self.produced, self._offsets = [], []

@@ -140,6 +140,46 @@ def test_a_broker_restart_during_recovery_is_waited_out_not_fatal() -> None:
     assert len(kafka.on(SUMS)) == 10
 
 
+def fenced_at_first_commit() -> tuple[FakeKafka, Shutdown, FakeConsumer]:
+    """Ten numbers to sum, the first commit fenced: the producer must be replaced."""
+    kafka = FakeKafka()
+    kafka.append(numbers(10))
+    fenced = KafkaError(KafkaError._FENCED, "fenced by a newer producer", fatal=True)
+    kafka.commit_failures.append(KafkaException(fenced))
+    shutdown = Shutdown()
+    return kafka, shutdown, FakeConsumer(kafka, shutdown, committed_to_end(kafka))
+
+
+def test_a_replacement_refused_once_is_made_again_without_closing_the_old_producer_twice() -> None:
+    kafka, shutdown, consumer = fenced_at_first_commit()
+    strategy = KafkaTransactionCommit("test", RunningSum(kafka), lambda: FakeTransactionalProducer(kafka))
+    # The first producer is up; its first replacement is refused outright, after the old
+    # one was closed.
+    refused = KafkaError(KafkaError._FATAL, "producer id allocation failed", fatal=True)
+    kafka.init_failures.append(KafkaException(refused))
+    StreamLoop(consumer, [NUMBERS], strategy, BATCHING).run(shutdown)
+    # The refused one closed, the working one left open (flushed) as the loop ends.
+    assert kafka.producers == 3 and kafka.open_producers == 1
+    assert last_sums(kafka) == {0: b"55"}
+
+
+def test_shutdown_while_a_replacement_waits_leaves_no_closed_producer_to_flush() -> None:
+    kafka, shutdown, consumer = fenced_at_first_commit()
+    coordinator_away = KafkaError(KafkaError._TIMED_OUT, "coordinator not available", retriable=True)
+
+    def new_producer() -> FakeTransactionalProducer:
+        if kafka.producers == 1:
+            # SIGTERM arrives while the replacement waits for the coordinator.
+            shutdown.request()
+            kafka.init_failures.append(KafkaException(coordinator_away))
+        return FakeTransactionalProducer(kafka)
+
+    strategy = KafkaTransactionCommit("test", RunningSum(kafka), new_producer)
+    StreamLoop(consumer, [NUMBERS], strategy, BATCHING).run(shutdown)
+    assert consumer.closed and kafka.open_producers == 0
+    assert kafka.committed.get((NUMBERS, 0), 0) < 10
+
+
 def test_a_registry_outage_retries_the_batch_and_parks_nothing() -> None:
     kafka = FakeKafka()
     kafka.append(numbers(5))
