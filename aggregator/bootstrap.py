@@ -16,7 +16,7 @@ from orderflow.metrics.v1.events_pb2 import OrderRateWindow
 from aggregator.adapters.events import LIVE
 from aggregator.adapters.rate_view import RateView
 from aggregator.domain.windows import Policy
-from aggregator.entrypoints.grpc_api import SERVICE, MetricsServicer
+from aggregator.entrypoints.grpc_api import SERVICE, MetricsServicer, RateWindows
 from aggregator.entrypoints.stream import AggregatorProcessor, message_types
 from aggregator.settings import AggregatorServiceSettings, WindowSettings
 from orderflow_platform import grpc_server
@@ -87,7 +87,7 @@ class AggregatorParts:
     schemas_ready: Callable[[Shutdown], Awaitable[bool]]
     stream: Callable[[], Stream]
     # MetricsService answers from the rate view itself: it has no port of its own.
-    rates: Callable[[], AbstractAsyncContextManager[RateView]]
+    rates: Callable[[], AbstractAsyncContextManager[RateWindows]]
 
 
 class AggregatorApp(ServiceApp):

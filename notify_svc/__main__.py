@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from notify_svc.bootstrap import NotifyApp
+from notify_svc import bootstrap
 from notify_svc.settings import NotifyServiceSettings
 from orderflow_platform import app
 
 if __name__ == "__main__":
-    app.run("notify_svc", NotifyApp, NotifyServiceSettings)
+    app.run("notify_svc", bootstrap.app, NotifyServiceSettings)

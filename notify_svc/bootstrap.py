@@ -118,7 +118,3 @@ def app(settings: NotifyServiceSettings) -> NotificationApp:
         recording=lambda: recording_loop(settings).run,
     )
     return NotificationApp(parts)
-
-
-# What `python -m notify_svc` runs.
-NotifyApp = app

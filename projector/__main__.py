@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from orderflow_platform import app
 from orderflow_platform.settings import Settings
-from projector.bootstrap import ProjectorApp
+from projector import bootstrap
 
 if __name__ == "__main__":
-    app.run("projector", ProjectorApp, Settings)
+    app.run("projector", bootstrap.app, Settings)

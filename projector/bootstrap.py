@@ -52,7 +52,3 @@ class ProjectionApp(ServiceApp):
 
 def app(settings: Settings) -> ProjectionApp:
     return ProjectionApp(projection_loop(settings).run)
-
-
-# What `python -m projector` runs.
-ProjectorApp = app

@@ -6,12 +6,9 @@ from datetime import UTC, datetime
 
 from orderflow.metrics.v1.events_pb2 import OrderRateWindow
 
-from aggregator.adapters.rate_view import RateView
 
-
-class FixedRates(RateView):
-    """A rate view over windows given up front, with no topic to follow: MetricsService takes
-    the adapter itself, so the fake stands in for it and keeps only its query."""
+class FixedRates:
+    """Windows given up front, with no topic to follow."""
 
     def __init__(self, windows: list[OrderRateWindow]) -> None:
         self._fixed = windows

@@ -13,9 +13,9 @@ from orderflow.metrics.v1 import metrics_service_pb2 as pb
 from orderflow.metrics.v1 import metrics_service_pb2_grpc as pb_grpc
 from orderflow.metrics.v1.events_pb2 import OrderRateWindow
 
-from aggregator.adapters.rate_view import RateView
 from aggregator.bootstrap import AggregatorApp, AggregatorParts
 from aggregator.domain.windows import window_start
+from aggregator.entrypoints.grpc_api import RateWindows
 from orderflow_platform.shutdown import Shutdown
 from tests.unit.aggregator.fakes import FixedRates
 from tests.unit.inventory_svc.fakes import FakeStream
@@ -48,7 +48,7 @@ class Life:
         return self.stream
 
     @asynccontextmanager
-    async def rates(self) -> AsyncIterator[RateView]:
+    async def rates(self) -> AsyncIterator[RateWindows]:
         self.events.append("rates followed")
         yield FixedRates([self.window])
         self.events.append("rates stopped")
