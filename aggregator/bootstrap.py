@@ -86,7 +86,7 @@ class AggregatorParts:
     # came first.
     schemas_ready: Callable[[Shutdown], Awaitable[bool]]
     stream: Callable[[], Stream]
-    # MetricsService answers from the rate view itself: it has no port of its own.
+    # The published windows, read to the topic's end, then followed until leaving.
     rates: Callable[[], AbstractAsyncContextManager[RateWindows]]
 
 
