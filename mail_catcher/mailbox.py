@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import re
 import uuid
-from email import message_from_bytes
+from email.parser import BytesHeaderParser
 from pathlib import Path
 
 from aiosmtpd.smtp import SMTP, Envelope, Session
@@ -28,7 +28,8 @@ class Mailbox:
         folder.mkdir(parents=True, exist_ok=True)
 
     def keep(self, content: bytes) -> Path:
-        message_id = message_from_bytes(content).get("Message-ID")
+        # The headers alone: the body is the sender's business, not the file name's.
+        message_id = BytesHeaderParser().parsebytes(content, headersonly=True).get("Message-ID")
         path = self.folder / file_name(message_id)
         partial = path.with_suffix(".partial")
         partial.write_bytes(content)

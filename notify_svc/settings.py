@@ -18,9 +18,10 @@ class SmtpSettings(BaseModel):
     username: str | None = None
     password: str | None = None
     timeout_seconds: float = 10.0
-    # Conversations open at once: each send waits on the server's replies, so several
-    # overlap to keep up with the outcomes.
-    connections: int = Field(default=4, ge=1)
+    # Conversations open at once: each send waits on four of the server's replies, so
+    # several overlap to keep up with the outcomes (4 kept the mail a minute behind at
+    # 80 orders/s on a busy two-core machine).
+    connections: int = Field(default=16, ge=1)
 
 
 class NotifySettings(BaseModel):
