@@ -28,7 +28,7 @@ from orderflow_platform.settings import Settings
 from orderflow_platform.shutdown import Shutdown, in_background, until_set
 from orderflow_platform.stream.codecs import TopicCodecs
 from orderflow_platform.stream.kafka_transaction import transactional_loop
-from orderflow_platform.stream.loop import StreamLoop
+from orderflow_platform.stream.loop import Batching, StreamLoop
 
 GROUP_ID = "aggregator"
 
@@ -38,6 +38,9 @@ def policy(settings: WindowSettings) -> Policy:
         allowed_lateness=timedelta(seconds=settings.allowed_lateness_seconds),
         publish_interval=timedelta(seconds=settings.publish_interval_seconds),
     )
+
+
+BATCHING = Batching(max_records=5000, linger_seconds=0.5)
 
 
 def stream_loop(settings: AggregatorServiceSettings, instance: str) -> StreamLoop:
@@ -52,6 +55,12 @@ def stream_loop(settings: AggregatorServiceSettings, instance: str) -> StreamLoo
         topics=processor.inputs,
         processor=processor,
         punctuator=processor,
+        # Counts per minute can wait half a second. Each transaction costs the broker about
+        # ten requests whatever it carries, and a fetch for every few new orders as many
+        # again: with a batch per 20 ms, the aggregator sent the broker as many requests as
+        # an inventory replica (160/s at 80 orders/s).
+        batching=BATCHING,
+        consumer_config=clients.BATCHED_FETCH,
     )
 
 

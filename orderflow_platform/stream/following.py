@@ -49,7 +49,9 @@ class Decoder(Protocol[V_co]):
 def reader(settings: KafkaSettings, group_id: str) -> Callable[[], FollowedConsumer]:
     """A follower's consumer: it assigns partitions (the group commits nothing) and has
     end-of-partition events on, which say when it has caught up."""
-    return lambda: clients.consumer(settings, group_id, **{"enable.partition.eof": True})
+    return lambda: clients.consumer(
+        settings, group_id, **{**clients.BATCHED_FETCH, "enable.partition.eof": True}
+    )
 
 
 class Follower:

@@ -10,7 +10,7 @@ the transaction, so it is on the DLQ exactly when the offsets move past it.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any, Protocol, cast
@@ -291,8 +291,10 @@ def transactional_loop(
     punctuator: Punctuator | None = None,
     batching: Batching = BATCHING,
     on_commit: Callable[[], None] | None = None,
+    consumer_config: Mapping[str, Any] | None = None,
 ) -> StreamLoop:
-    """The loop over Kafka's clients, one transaction per batch."""
+    """The loop over Kafka's clients, one transaction per batch; `consumer_config` adds to
+    the consumer's settings (`clients.BATCHED_FETCH` for a loop that can wait)."""
     consumer = clients.consumer(
         settings,
         group_id,
@@ -307,6 +309,7 @@ def transactional_loop(
             "group.remote.assignor": "range",
             "statistics.interval.ms": 5000,
             "stats_cb": lag_reporter(group_id),
+            **(consumer_config or {}),
         },
     )
 

@@ -235,6 +235,7 @@ def checkpointed_loop(
         consumer_name,
         # Eager assignment, so on_assign can hand the consumer its start offsets.
         **{
+            **clients.BATCHED_FETCH,
             "partition.assignment.strategy": "range",
             "session.timeout.ms": 10_000,
             "statistics.interval.ms": 5000,
