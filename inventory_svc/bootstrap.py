@@ -23,7 +23,7 @@ from inventory_svc.adapters.stock_changes import StockChanges
 from inventory_svc.domain.ports import AppliedChanges, StockCommandLog, StockLevels
 from inventory_svc.entrypoints.grpc_api import SERVICE, InventoryServicer
 from inventory_svc.entrypoints.stream import INPUTS, MESSAGE_TYPES, InventoryProcessor
-from orderflow_platform import grpc_server
+from orderflow_platform import grpc_server, postgres_pool
 from orderflow_platform.app import ServiceApp, Stream
 from orderflow_platform.kafka import clients
 from orderflow_platform.kafka.delivery import AcknowledgedProducer
@@ -54,8 +54,7 @@ def stream_loop(settings: Settings, instance: str) -> StreamLoop:
 
 
 def read_model_pool(settings: Settings) -> AsyncConnectionPool:
-    """Opened by the caller (`async with`); a query waits at most `timeout` for a connection."""
-    return AsyncConnectionPool(settings.postgres.dsn, min_size=1, max_size=4, timeout=5.0, open=False)
+    return postgres_pool.async_pool(settings.postgres.dsn, max_size=4)
 
 
 def stock_commands(settings: Settings) -> KafkaStockCommands:

@@ -22,6 +22,7 @@ from notify_svc.domain.ports import DeadLetters, NotificationSink, Outbox
 from notify_svc.entrypoints.consumer import CONSUMER_NAME, OutcomeRecorder
 from notify_svc.entrypoints.sender import Sender
 from notify_svc.settings import NotifyServiceSettings
+from orderflow_platform import postgres_pool
 from orderflow_platform.app import ServiceApp
 from orderflow_platform.kafka import clients
 from orderflow_platform.kafka.delivery import AcknowledgedProducer
@@ -51,8 +52,7 @@ def sinks(settings: NotifyServiceSettings) -> dict[str, NotificationSink]:
 
 
 def outbox_pool(settings: NotifyServiceSettings) -> AsyncConnectionPool:
-    """Opened by the caller (`async with`)."""
-    return AsyncConnectionPool(settings.postgres.dsn, min_size=1, max_size=4, timeout=5.0, open=False)
+    return postgres_pool.async_pool(settings.postgres.dsn, max_size=4)
 
 
 @asynccontextmanager

@@ -17,7 +17,7 @@ from order_svc.adapters.postgres_ledger import InstanceLock, PostgresRequestLedg
 from order_svc.adapters.postgres_orders import PostgresOrderQueries
 from order_svc.domain.ports import OrderLog, OrderQueries, RequestLedger
 from order_svc.entrypoints.grpc_api import SERVICE, OrderServicer
-from orderflow_platform import grpc_server
+from orderflow_platform import grpc_server, postgres_pool
 from orderflow_platform.app import ServiceApp
 from orderflow_platform.kafka import clients
 from orderflow_platform.kafka.serde import ProtobufCodec
@@ -47,8 +47,7 @@ def order_log(settings: Settings) -> KafkaOrderLog:
 
 
 def ledger_pool(settings: Settings) -> AsyncConnectionPool:
-    """Opened by the caller (`async with`); a request waits at most `timeout` for a connection."""
-    return AsyncConnectionPool(settings.postgres.dsn, min_size=1, max_size=10, timeout=5.0, open=False)
+    return postgres_pool.async_pool(settings.postgres.dsn, max_size=10)
 
 
 def instance_lock(settings: Settings) -> InstanceLock:
