@@ -12,10 +12,13 @@ from psycopg_pool import AsyncConnectionPool
 RECONNECT_TIMEOUT_SECONDS = 10.0
 
 
-def async_pool(
-    dsn: str, *, max_size: int, timeout: float = 5.0, reconnect_timeout: float = RECONNECT_TIMEOUT_SECONDS
-) -> AsyncConnectionPool:
+def async_pool(dsn: str, *, max_size: int, timeout: float = 5.0) -> AsyncConnectionPool:
     """Opened by the caller (`async with`); a request waits at most `timeout` for a connection."""
     return AsyncConnectionPool(
-        dsn, min_size=1, max_size=max_size, timeout=timeout, reconnect_timeout=reconnect_timeout, open=False
+        dsn,
+        min_size=1,
+        max_size=max_size,
+        timeout=timeout,
+        reconnect_timeout=RECONNECT_TIMEOUT_SECONDS,
+        open=False,
     )
