@@ -42,6 +42,16 @@ async def eventually_async(
 def create_topic(admin: AdminClient, name: str, partitions: int = 3, **config: str) -> None:
     topic = NewTopic(name, num_partitions=partitions, replication_factor=1, config=config)
     admin.create_topics([topic])[name].result(30)
+    # The controller acknowledges before every broker's metadata cache has the topic;
+    # a caller that lists topics straight away could otherwise still find it missing.
+    eventually(lambda: _has_leaders(admin, name, partitions))
+
+
+def _has_leaders(admin: AdminClient, name: str, partitions: int) -> bool:
+    topic = admin.list_topics(name, timeout=10).topics.get(name)
+    if topic is None or topic.error is not None or len(topic.partitions) != partitions:
+        return False
+    return all(p.leader >= 0 for p in topic.partitions.values())
 
 
 def consume(consumer: Consumer, count: int, deadline_seconds: float = 30.0) -> list[Message]:
