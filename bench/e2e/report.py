@@ -1,5 +1,5 @@
-"""The report folder: report.md (the issue's table, each run stage by stage, CPU per process)
-and the plots beside it."""
+"""The report folder: report.md (the issue's table, each run stage by stage, CPU per process,
+the broker's requests by type) and the plots beside it."""
 
 from __future__ import annotations
 
@@ -11,7 +11,13 @@ from pathlib import Path
 
 from bench.e2e import plots
 from bench.e2e.runs import Run
-from bench.e2e.stats import STAGES, cpu_ms_per_order, outside_stack_seconds, stage_figures
+from bench.e2e.stats import (
+    STAGES,
+    broker_requests_per_order,
+    cpu_ms_per_order,
+    outside_stack_seconds,
+    stage_figures,
+)
 from devstack.spec import ROOT
 
 PLOTS = {
@@ -72,17 +78,20 @@ def _run_section(run: Run) -> list[str]:
     return [*lines, ""]
 
 
-def _cpu_section(runs: list[Run]) -> list[str]:
-    per_run = [cpu_ms_per_order(run) for run in runs]
-    names = sorted({name for ms in per_run for name in ms}, key=lambda n: -per_run[0].get(n, 0.0))
-    lines = [
-        "| process | " + " | ".join(run.label for run in runs) + " |",
-        "|---|" + "---|" * len(runs),
-    ]
+def _per_order_table(runs: list[Run], what: str, per_run: list[dict[str, float]], total: str) -> list[str]:
+    """One row per name, one column per run, largest first in the first run, then the total."""
+    names = sorted({name for values in per_run for name in values}, key=lambda n: -per_run[0].get(n, 0.0))
+    lines = [f"| {what} | " + " | ".join(run.label for run in runs) + " |", "|---|" + "---|" * len(runs)]
     lines += [
-        f"| {name} | " + " | ".join(f"{ms.get(name, 0.0):.3f}" for ms in per_run) + " |" for name in names
+        f"| {name} | " + " | ".join(f"{values.get(name, 0.0):.3f}" for values in per_run) + " |"
+        for name in names
     ]
-    lines.append("| **stack, total** | " + " | ".join(f"**{sum(ms.values()):.3f}**" for ms in per_run) + " |")
+    lines.append(f"| **{total}** | " + " | ".join(f"**{sum(v.values()):.3f}**" for v in per_run) + " |")
+    return lines
+
+
+def _cpu_section(runs: list[Run]) -> list[str]:
+    lines = _per_order_table(runs, "process", [cpu_ms_per_order(run) for run in runs], "stack, total")
 
     def per_order(seconds: float, run: Run) -> str:
         return f"{1000 * seconds / max(len(run.orders), 1):.3f}"
@@ -98,6 +107,11 @@ def _cpu_section(runs: list[Run]) -> list[str]:
         + " |"
     )
     return [*lines, ""]
+
+
+def _broker_section(runs: list[Run]) -> list[str]:
+    per_run = [broker_requests_per_order(run) for run in runs]
+    return [*_per_order_table(runs, "request", per_run, "all requests"), ""]
 
 
 def write(folder: Path, *, command: str, started: str, table: str, runs: list[Run], notes: list[str]) -> Path:
@@ -132,6 +146,13 @@ def write(folder: Path, *, command: str, started: str, table: str, runs: list[Ru
     for run in runs:
         lines += _run_section(run)
     lines += ["## CPU ms per order, per process (load and drain)", "", *_cpu_section(runs)]
+    lines += [
+        "## Broker requests per order, by type (load and drain)",
+        "",
+        "Counted by the broker's JMX exporter; every client's requests, this bench's observer too.",
+        "",
+        *_broker_section(runs),
+    ]
     lines += ["## Plots", "", *[f"![{name}]({name})" for name in PLOTS], ""]
     path = folder / "report.md"
     path.write_text("\n".join(lines))

@@ -1,5 +1,5 @@
 """One load run: ghz against CreateOrder, then the wait until every accepted order is
-mailed (the drain), with every stack process's CPU over both."""
+mailed (the drain), with every stack process's CPU and the broker's requests over both."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from bench.create_order import TARGETS, ghz_report
-from bench.e2e import cpu
+from bench.e2e import broker, cpu
 from bench.e2e.observe import Observer, Order
 from devstack.probes import wait_until_ready
 from devstack.spec import load
@@ -63,6 +63,7 @@ class Run:
     drained: bool
     restarted: list[str]  # stack processes whose pid changed during the run
     cpu_seconds: dict[str, float]
+    broker_requests: dict[str, float]  # per request type
     bench_seconds: float
     machine_seconds: float
 
@@ -98,6 +99,7 @@ def run(
     observer.start()
     pids_before = cpu.stack_pids()
     before, bench_before = cpu.snapshot(pids_before), cpu.own_seconds()
+    requests_before = broker.requests_by_type()
     started = time.time()
     report = ghz_report(TARGETS[target], total, concurrency, rate, order_body(user_prefix, sku_prefix, skus))
     load_ended = time.time()
@@ -113,6 +115,7 @@ def run(
         time.sleep(DRAIN_POLL_SECONDS)
     pids_after = cpu.stack_pids()
     after, ended = cpu.snapshot(pids_after), time.time()
+    requests_after = broker.requests_by_type()
     observer.stop()
     return Run(
         label=label,
@@ -125,6 +128,7 @@ def run(
         drained=drained,
         restarted=sorted(name for name, pid in pids_after.items() if pids_before.get(name, pid) != pid),
         cpu_seconds=after.minus(before),
+        broker_requests=broker.requests_between(requests_before, requests_after),
         bench_seconds=cpu.own_seconds() - bench_before,
         machine_seconds=after.machine_busy - before.machine_busy,
     )

@@ -78,6 +78,11 @@ def cpu_ms_per_order(run: Run) -> dict[str, float]:
     return {name: 1000 * seconds / orders for name, seconds in sorted(run.cpu_seconds.items())}
 
 
+def broker_requests_per_order(run: Run) -> dict[str, float]:
+    orders = max(len(run.orders), 1)
+    return {name: count / orders for name, count in run.broker_requests.items()}
+
+
 def outside_stack_seconds(run: Run) -> float:
     """Busy CPU of the machine that neither the stack nor this bench used: the other load."""
     return max(run.machine_seconds - sum(run.cpu_seconds.values()) - run.bench_seconds, 0.0)

@@ -46,4 +46,9 @@ def test_the_quick_bench_writes_its_report_and_prints_the_table(tmp_path: Path) 
     assert printed == written
     assert [next(f for f in FIGURES if row["figure"].startswith(f)) for row in printed] == FIGURES
     assert all(row["measured"] and row["met?"] in {"yes", "no", "-"} for row in printed)
-    assert "not drained" not in (folder / "report.md").read_text()
+    text = (folder / "report.md").read_text()
+    assert "not drained" not in text
+    # Every order is produced and fetched: the broker's counts reached the report.
+    for request in ("Produce", "Fetch"):
+        row = next(line for line in text.splitlines() if line.startswith(f"| {request} |"))
+        assert all(float(cell) > 0 for cell in row.strip("| ").split(" | ")[1:]), row
