@@ -21,11 +21,13 @@ def main() -> None:
     shutdown = Shutdown().install()
     host, port = os.environ.get("MAIL_CATCHER_ADDRESS", "127.0.0.1:2525").rsplit(":", 1)
     folder = Path(os.environ.get("MAIL_CATCHER_DIR", str(ROOT / "var" / "mail")))
-    controller = Controller(Mailbox(folder), hostname=host, port=int(port))
+    mailbox = Mailbox(folder)
+    controller = Controller(mailbox, hostname=host, port=int(port))
     controller.start()
     get_logger().info("catching mail", address=f"{host}:{port}", folder=str(folder))
     shutdown.wait()
     controller.stop()
+    mailbox.close()
 
 
 if __name__ == "__main__":

@@ -91,6 +91,7 @@ def smtp_server(tmp_path: Path) -> Iterator[tuple[Mailbox, int]]:
     controller.start()
     yield mailbox, port
     controller.stop()
+    mailbox.close()
 
 
 def test_the_email_sink_delivers_over_real_smtp(smtp_server: tuple[Mailbox, int]) -> None:
