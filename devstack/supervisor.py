@@ -48,7 +48,10 @@ def render(stack: Stack) -> str:
     ]
     as_root = os.geteuid() == 0
     for process in stack.services():
-        env = ",".join(f'{key}="{value.replace("%", "%%")}"' for key, value in process.env.items())
+        # libpq names every connection after its program, so pg_stat_activity (and Postgres's
+        # CPU per backend) says which service a connection belongs to.
+        variables = {"PGAPPNAME": process.name, **process.env}
+        env = ",".join(f'{key}="{value.replace("%", "%%")}"' for key, value in variables.items())
         lines = [
             f"[program:{process.name}]",
             "command=" + " ".join(_quote(arg) for arg in process.command),
@@ -67,8 +70,7 @@ def render(stack: Stack) -> str:
             "stdout_logfile_backups=2",
             "redirect_stderr=true",
         ]
-        if env:
-            lines.append(f"environment={env}")
+        lines.append(f"environment={env}")
         if process.user and as_root:
             lines.append(f"user={process.user}")
         sections.append("\n".join(lines) + "\n")

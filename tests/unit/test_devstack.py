@@ -56,7 +56,8 @@ def test_supervisord_config_escapes_percent_and_applies_user_only_as_root(
     monkeypatch.setattr("os.geteuid", lambda: 0)
     as_root = supervisor.render(stack)
     assert "command=java -cp lib/* Main 100%%" in as_root
-    assert 'environment=OPTS="-Xmx1g"' in as_root
+    assert 'environment=PGAPPNAME="broker",OPTS="-Xmx1g"' in as_root
+    assert 'environment=PGAPPNAME="app"\n' in as_root
     assert "user=postgres" in as_root
     assert "[program:db-init]" not in as_root
     monkeypatch.setattr("os.geteuid", lambda: 1000)
