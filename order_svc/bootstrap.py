@@ -12,6 +12,7 @@ from orderflow.order.v1 import order_service_pb2_grpc
 from orderflow.order.v1.events_pb2 import OrderCreated
 from psycopg_pool import AsyncConnectionPool
 
+from order_svc import handlers
 from order_svc.adapters.kafka_log import KafkaOrderLog
 from order_svc.adapters.postgres_ledger import InstanceLock, PostgresRequestLedger
 from order_svc.adapters.postgres_orders import PostgresOrderQueries
@@ -25,6 +26,9 @@ from orderflow_platform.logs import get_logger
 from orderflow_platform.schema_gate import schemas_registered
 from orderflow_platform.settings import Settings
 from orderflow_platform.shutdown import Shutdown
+
+# How long a stopping instance waits for the records of calls it has answered.
+RECORDED_GRACE_SECONDS = 5.0
 
 
 def order_log(settings: Settings) -> KafkaOrderLog:
@@ -116,6 +120,8 @@ class OrderServiceApp(ServiceApp):
             until_ready=lambda: self._parts.log_ready(shutdown),
             bound=self.port,
         )
+        # Drained: what the answered calls left to record goes in before the pool closes.
+        await handlers.recorded(RECORDED_GRACE_SECONDS)
 
     def _close_log(self) -> None:
         get_logger().info("stopped", undelivered=self._parts.close_log())

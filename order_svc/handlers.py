@@ -86,7 +86,10 @@ async def _attempt(
         # keeps its order id and the next retry asks the log before appending again.
         await _record(ledger.abandon, order.user_id, key)
         raise
-    await _record(ledger.appended, order.user_id, key)
+    # The answer needs only the event in the log, not this record of it: a round trip less
+    # for the caller. Until it lands a retry of the key waits as for an append in flight;
+    # should this instance die first, the retry takes the claim over and finds the event.
+    _in_background(_record(ledger.appended, order.user_id, key))
     return claim
 
 
@@ -108,6 +111,13 @@ async def _record_until_taken(outcome: Callable[[str, str], Awaitable[None]], us
             return
         except Unavailable:
             delay = min(delay * 2, RECORD_RETRY_MAX_SECONDS)
+
+
+async def recorded(timeout: float) -> None:
+    """Waits up to `timeout` seconds for the attempts and records still in the background
+    (at shutdown, before the ledger's pool closes)."""
+    if _running:
+        await asyncio.wait(set(_running), timeout=timeout)
 
 
 def _in_background(coroutine: Coroutine[Any, Any, T]) -> asyncio.Task[T]:

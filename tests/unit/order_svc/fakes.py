@@ -56,6 +56,8 @@ class FakeLedgerStore:
         self.rows: dict[tuple[str, str], Row] = {}
         self.live: set[int] = set()
         self.down = False
+        # When set, recording an append waits for it (a slow round trip to Postgres).
+        self.recording: asyncio.Event | None = None
 
 
 class FakeRequestLedger:
@@ -94,6 +96,8 @@ class FakeRequestLedger:
 
     async def appended(self, user_id: str, key: str) -> None:
         self._check()
+        if self.store.recording is not None:
+            await self.store.recording.wait()
         self.rows[(user_id, key)] = replace(self.rows[(user_id, key)], state=RequestState.APPENDED)
 
     async def abandon(self, user_id: str, key: str) -> None:

@@ -132,6 +132,23 @@ def test_a_live_owners_claim_is_waited_for_not_taken_over() -> None:
     assert log.searches == 0
 
 
+def test_the_answer_does_not_wait_for_the_append_to_be_recorded() -> None:
+    log, ledger = FakeOrderLog(), FakeRequestLedger()
+
+    async def scenario() -> str:
+        ledger.store.recording = asyncio.Event()
+        async with asyncio.timeout(1):
+            order = await handlers.create_order(command("k1"), log, ledger)
+        assert ledger.rows[("alice", "k1")].state is RequestState.CLAIMED
+        ledger.store.recording.set()
+        await handlers.recorded(timeout=1)
+        return order.order_id
+
+    order_id = asyncio.run(scenario())
+    assert log.ids() == [order_id]
+    assert ledger.rows[("alice", "k1")].state is RequestState.APPENDED
+
+
 def test_a_caller_that_gives_up_leaves_its_append_to_finish_and_be_recorded() -> None:
     log, ledger = FakeOrderLog(), FakeRequestLedger()
 
