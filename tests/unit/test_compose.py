@@ -135,13 +135,15 @@ def test_each_service_starts_after_what_it_needs_natively() -> None:
 
 
 def test_python_processes_run_from_the_image_as_natively() -> None:
-    """Same command and environment; a listener users reach binds every address instead of loopback."""
+    """Same command and environment; a listener users reach binds every address instead of
+    loopback; Postgres connections named after the service, as devstack names them."""
     for name, process in native().items():
         if "{python}" not in process["command"][0]:
             continue
         service = services()[name]
         assert service["image"] == APP_IMAGE, name
         assert service["command"] == [in_image(arg) for arg in process["command"]], f"{name}: command"
+        assert (service.get("environment") or {}).get("PGAPPNAME") == name, f"{name}: PGAPPNAME"
         for key, value in process.get("env", {}).items():
             assert service["environment"].get(key) in {
                 in_image(value),
