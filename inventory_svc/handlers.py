@@ -8,7 +8,8 @@ transaction. Pure apart from mutating `state`. The requests go through the ports
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable
+from collections import Counter
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
 from inventory_svc.domain import stock as stock_rules
@@ -32,7 +33,7 @@ from inventory_svc.domain.requests import (
     set_stock_violations,
     sku_violations,
 )
-from inventory_svc.domain.saga import LineResult, OrderSaga, PlacedOrder, Rejected
+from inventory_svc.domain.saga import LineResult, OrderSaga, PlacedOrder, Rejected, Settlement
 from inventory_svc.domain.stock import Stock
 
 
@@ -42,54 +43,119 @@ class InventoryState:
 
     stock: dict[str, Stock] = field(default_factory=dict)
     sagas: dict[str, OrderSaga] = field(default_factory=dict)
+    # Per SKU, the lines of these sagas sent to its owner through Kafka and not answered yet.
+    awaiting: Counter[str] = field(default_factory=Counter)
+
+    @classmethod
+    def of_sagas(cls, sagas: Iterable[OrderSaga]) -> InventoryState:
+        """The sagas as read back from their changelog: a line without a result was sent
+        through Kafka (a line decided in place has its result in the same record)."""
+        state = cls(sagas={saga.order.order_id: saga for saga in sagas})
+        for saga in state.sagas.values():
+            if not saga.settled:
+                state.awaiting.update(line.sku for line in saga.order.lines if line.sku not in saga.results)
+        return state
 
     def stock_of(self, sku: str) -> Stock:
         return self.stock.get(sku) or Stock(sku)
 
 
-def place_order(order: PlacedOrder, partition: int, state: InventoryState) -> list[Output]:
-    """Starts the saga: one ReserveLine per SKU. A repeated order id is ignored."""
+# The state holding a SKU's stock when this replica owns it (its commands partition is
+# assigned here), else None: the saga then reserves and releases that SKU in place, in the
+# transaction that decides, instead of a command and a reply through Kafka.
+LocalStock = Callable[[str], InventoryState | None]
+
+
+def nowhere(_sku: str) -> InventoryState | None:
+    return None
+
+
+def place_order(
+    order: PlacedOrder, partition: int, state: InventoryState, local_stock: LocalStock = nowhere
+) -> list[Output]:
+    """Starts the saga: a line whose SKU this replica owns is reserved in place, any other
+    goes to its SKU's owner as a ReserveLine. A repeated order id is ignored.
+
+    A SKU with lines of this partition's sagas still on their way through Kafka (sent
+    before its stock came to this replica) is sent after them, not reserved in place:
+    a user's orders reach each SKU in the order they were accepted."""
     if order.order_id in state.sagas:
         return []
     saga = OrderSaga(order)
     state.sagas[order.order_id] = saga
-    reserves: list[Output] = [
-        ReserveLine(line.sku, order.order_id, line.quantity, partition) for line in order.lines
-    ]
-    return [SagaChanged(saga, partition), *reserves]
+    outputs: list[Output] = [SagaChanged(saga, partition)]
+    settlement = None
+    for line in order.lines:
+        owner = None if state.awaiting[line.sku] else local_stock(line.sku)
+        if owner is None:
+            state.awaiting[line.sku] += 1
+            outputs.append(ReserveLine(line.sku, order.order_id, line.quantity, partition))
+            continue
+        result, changes = _reserve(owner, line.sku, order.order_id, line.quantity)
+        outputs += changes
+        settlement = saga.record(result)
+    if settlement is not None:
+        outputs += _settled(settlement, local_stock)
+    return outputs
 
 
 def apply_command(command: StockCommand, state: InventoryState) -> list[Output]:
     """The single writer of a SKU applies one command to it."""
-    current = state.stock_of(command.sku)
     match command:
         case ReserveLine(sku, order_id, quantity, reply_partition):
-            updated, reserved = stock_rules.reserve(current, quantity)
-            result = LineResult(order_id, sku, quantity, reserved, current.available)
-            changes: list[Output] = [StockChanged(updated, order_id)] if reserved else []
-            state.stock[sku] = updated
+            result, changes = _reserve(state, sku, order_id, quantity)
             return [*changes, LineDecided(result, reply_partition)]
-        case ReleaseLine(_sku, order_id, quantity):
-            state.stock[command.sku] = stock_rules.release(current, quantity)
-            return [StockChanged(state.stock[command.sku], order_id)]
-        case SetOnHand(_sku, request_id, quantity):
+        case ReleaseLine(sku, order_id, quantity):
+            return [_release(state, sku, order_id, quantity)]
+        case SetOnHand(sku, request_id, quantity):
             # Refused or not, the SKU's state is written with the request id as its cause,
             # so whoever waits for the request sees it was handled (and how).
-            state.stock[command.sku], _applied = stock_rules.set_on_hand(current, quantity)
-            return [StockChanged(state.stock[command.sku], request_id)]
+            state.stock[sku], _applied = stock_rules.set_on_hand(state.stock_of(sku), quantity)
+            return [StockChanged(state.stock[sku], request_id)]
 
 
-def settle_line(result: LineResult, partition: int, state: InventoryState) -> list[Output]:
+def settle_line(
+    result: LineResult, partition: int, state: InventoryState, local_stock: LocalStock = nowhere
+) -> list[Output]:
     """The coordinator records a line's result and settles the order once all are in."""
     saga = state.sagas.get(result.order_id)
     if saga is None or saga.settled or result.sku in saga.results:
         return []
+    state.awaiting[result.sku] -= 1
+    if state.awaiting[result.sku] <= 0:
+        del state.awaiting[result.sku]
     settlement = saga.record(result)
     if settlement is None:
         return [SagaChanged(saga, partition)]
-    outputs: list[Output] = [SagaChanged(saga, partition), settlement]
+    return [SagaChanged(saga, partition), *_settled(settlement, local_stock)]
+
+
+def _reserve(
+    owner: InventoryState, sku: str, order_id: str, quantity: int
+) -> tuple[LineResult, list[Output]]:
+    current = owner.stock_of(sku)
+    updated, reserved = stock_rules.reserve(current, quantity)
+    owner.stock[sku] = updated
+    result = LineResult(order_id, sku, quantity, reserved, current.available)
+    return result, [StockChanged(updated, order_id)] if reserved else []
+
+
+def _release(owner: InventoryState, sku: str, order_id: str, quantity: int) -> StockChanged:
+    owner.stock[sku] = stock_rules.release(owner.stock_of(sku), quantity)
+    return StockChanged(owner.stock[sku], order_id)
+
+
+def _settled(settlement: Settlement, local_stock: LocalStock) -> list[Output]:
+    """The settlement, and for a rejection the release of every line that was held."""
+    outputs: list[Output] = [settlement]
     if isinstance(settlement, Rejected):
-        outputs += [ReleaseLine(line.sku, saga.order.order_id, line.quantity) for line in settlement.releases]
+        order_id = settlement.order.order_id
+        for line in settlement.releases:
+            owner = local_stock(line.sku)
+            if owner is None:
+                outputs.append(ReleaseLine(line.sku, order_id, line.quantity))
+            else:
+                outputs.append(_release(owner, line.sku, order_id, line.quantity))
     return outputs
 
 

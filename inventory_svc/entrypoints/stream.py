@@ -31,10 +31,11 @@ from inventory_svc.domain.commands import (
 )
 from inventory_svc.domain.saga import Confirmed, Rejected
 from inventory_svc.handlers import InventoryState
+from orderflow_platform.kafka.log_search import partition_for
 from orderflow_platform.logs import get_logger
 from orderflow_platform.settings import KafkaSettings
 from orderflow_platform.stream.codecs import TopicCodecs
-from orderflow_platform.stream.reading import read_to_end
+from orderflow_platform.stream.reading import partition_count, read_to_end
 from orderflow_platform.stream.records import OutRecord, PoisonMessage
 
 SETTLED = Counter("orderflow_inventory_orders_settled_total", "Orders settled", ["outcome"])
@@ -75,6 +76,8 @@ class InventoryProcessor:
         # Outcomes of the open transaction (outcome, order accepted at): counted only once
         # it commits, since an aborted batch is processed again.
         self._settling: list[tuple[str, datetime]] = []
+        # inventory.commands' partition count, to tell which SKUs' stock is held here.
+        self._command_partitions: int | None = None
 
     @property
     def state(self) -> InventoryState:
@@ -92,8 +95,10 @@ class InventoryProcessor:
         }
         coordinated = {tp.partition for tp in partitions if tp.topic != events.COMMANDS}
         sagas = {p: self._read_sagas(p) for p in coordinated if p not in self._saga_topics}
+        command_partitions = self._command_partitions or self._partitions_of(events.COMMANDS)
 
         def install() -> None:
+            self._command_partitions = command_partitions
             self._stock.update(stock)
             for partition, state in sagas.items():
                 # A saga partition held through its other topic keeps its live state.
@@ -118,6 +123,9 @@ class InventoryProcessor:
                 self._saga_topics.pop(tp.partition, None)
                 self._sagas.pop(tp.partition, None)
 
+    def _partitions_of(self, topic: str) -> int:
+        return partition_count(self._kafka, topic)
+
     def _read_stock(self, partition: int) -> InventoryState:
         state = InventoryState()
         for level in self._changelog(events.STOCK, partition, inv.StockLevel):
@@ -125,10 +133,12 @@ class InventoryProcessor:
         return state
 
     def _read_sagas(self, partition: int) -> InventoryState:
-        state = InventoryState()
-        for progress in self._changelog(events.PROGRESS, partition, inv.OrderProgress):
-            state.sagas[progress.order_id] = events.saga(progress)
-        return state
+        # The latest progress of each order wins, as compaction would keep it.
+        sagas = {
+            progress.order_id: events.saga(progress)
+            for progress in self._changelog(events.PROGRESS, partition, inv.OrderProgress)
+        }
+        return InventoryState.of_sagas(sagas.values())
 
     def _changelog(self, topic: str, partition: int, kind: type[M]) -> Iterator[M]:
         for message in read_to_end(self._kafka, topic, {partition}):
@@ -150,16 +160,25 @@ class InventoryProcessor:
         try:
             if isinstance(decoded, OrderCreated):
                 state = self._sagas[partition]
-                outputs = handlers.place_order(events.placed_order(decoded), partition, state)
+                order = events.placed_order(decoded)
+                outputs = handlers.place_order(order, partition, state, self._local_stock)
             elif isinstance(decoded, inv.StockCommand):
                 outputs = handlers.apply_command(events.stock_command(decoded), self._stock[partition])
             else:
                 assert isinstance(decoded, inv.LineResult)
                 state = self._sagas[partition]
-                outputs = handlers.settle_line(events.line_result(decoded), partition, state)
+                result = events.line_result(decoded)
+                outputs = handlers.settle_line(result, partition, state, self._local_stock)
         except events.InvalidEvent as invalid:
             raise PoisonMessage(str(invalid)) from invalid
         return [self._record(output) for output in outputs]
+
+    def _local_stock(self, sku: str) -> InventoryState | None:
+        """The stock state of the SKU's commands partition, when this member holds it: the
+        one place the SKU is written, whoever decides a line of it."""
+        if self._command_partitions is None:
+            return None
+        return self._stock.get(partition_for(sku.encode(), self._command_partitions))
 
     def _record(self, output: Output) -> OutRecord:
         codecs = self._codecs

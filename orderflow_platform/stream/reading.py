@@ -23,6 +23,7 @@ from orderflow_platform.stream.records import Position, position_of
 
 T = TypeVar("T")
 READER_GROUP = "orderflow-changelog-reader"
+METADATA_TIMEOUT_SECONDS = 10.0
 
 
 def batches_to_end(
@@ -61,6 +62,15 @@ def batches_to_end(
             else:
                 records.append(message)
         yield records
+
+
+def partition_count(settings: KafkaSettings, topic: str) -> int:
+    """How many partitions the topic has, from the broker's metadata."""
+    metadata = clients.admin_client(settings).list_topics(topic, timeout=METADATA_TIMEOUT_SECONDS)
+    described = metadata.topics[topic]
+    if described.error is not None:
+        raise KafkaException(described.error)
+    return len(described.partitions)
 
 
 def read_to_end(settings: KafkaSettings, topic: str, partitions: set[int] | None = None) -> Iterator[Message]:

@@ -10,6 +10,7 @@ import grpc
 import httpx
 import pytest
 from confluent_kafka import TopicPartition
+from orderflow.inventory.v1 import events_pb2 as inv
 from orderflow.order.v1.events_pb2 import OrderCreated
 
 from devstack import control
@@ -19,6 +20,7 @@ from orderflow_platform.kafka import clients
 from orderflow_platform.kafka.log_search import partition_for
 from orderflow_platform.settings import Settings
 from orderflow_platform.stream.codecs import TopicCodecs
+from orderflow_platform.stream.reading import batches_to_end
 from tests.integration.helpers import DeadLetterQueue, eventually
 from tests.integration.inventory_helpers import Inventory, expect_stock, kill_and_await_restart
 from tests.integration.poison import KINDS, poison
@@ -249,3 +251,61 @@ def rebalance_figures(metrics_url: str) -> dict[str, float]:
         elif line.startswith("orderflow_state_rebuild_seconds_count{"):
             figures["rebuilds"] = float(line.rsplit(" ", 1)[1])
     return figures
+
+
+def test_a_line_whose_sku_the_coordinator_holds_is_decided_in_place(
+    inventory: Inventory, settings: Settings, unique: str
+) -> None:
+    """A member holds partition N of every input topic (the range assignor), so a line whose
+    SKU hashes to its order's partition is reserved by the coordinator itself: no ReserveLine
+    goes through inventory.commands for it, while one for a SKU of the other member does."""
+    held = eventually(lambda: orders_partitions(settings).get("inventory-svc-1"))
+    user = key_in(f"u-{unique}", held)
+    home = partition_for(user.encode(), 6)
+    here = next(
+        s for s in (f"T{unique.upper()}-H{i}" for i in range(1000)) if partition_for(s.encode(), 6) == home
+    )
+    elsewhere = key_in(f"T{unique.upper()}-E", set(range(6)) - held)
+    for sku in (here, elsewhere):
+        inventory.set_stock(sku, 5)
+    ends = command_ends(settings)
+
+    local = inventory.place(user, (here, 2))
+    remote = inventory.place(user, (elsewhere, 2))
+    outcomes = inventory.settle([local, remote])
+    assert outcomes[local].confirmed and outcomes[remote].confirmed
+    expect_stock(inventory, here, on_hand=5, reserved=2)
+    expect_stock(inventory, elsewhere, on_hand=5, reserved=2)
+    reserved_through_kafka = reserve_commands_since(settings, ends)
+    assert remote in reserved_through_kafka
+    assert local not in reserved_through_kafka
+
+
+def command_ends(settings: Settings) -> list[TopicPartition]:
+    reader = clients.consumer(settings.kafka, f"test-{uuid.uuid4().hex}")
+    try:
+        return [
+            TopicPartition(
+                COMMANDS, p, reader.get_watermark_offsets(TopicPartition(COMMANDS, p), timeout=10)[1]
+            )
+            for p in range(6)
+        ]
+    finally:
+        reader.close()
+
+
+def reserve_commands_since(settings: Settings, starts: list[TopicPartition]) -> set[str]:
+    """The order ids of the ReserveLine commands written from `starts` to the ends now."""
+    codecs = TopicCodecs(clients.registry_client(settings.registry), True, MESSAGE_TYPES)
+    reader = clients.consumer(settings.kafka, f"test-{uuid.uuid4().hex}", **{"enable.partition.eof": True})
+    try:
+        orders = set()
+        for batch in batches_to_end(reader, starts, {}):
+            for message in batch:
+                command = codecs.decode(message)
+                assert isinstance(command, inv.StockCommand)
+                if command.WhichOneof("action") == "reserve":
+                    orders.add(command.reserve.order_id)
+        return orders
+    finally:
+        reader.close()

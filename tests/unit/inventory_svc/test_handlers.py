@@ -26,16 +26,20 @@ def order(order_id: str, *lines: tuple[str, int]) -> PlacedOrder:
     return PlacedOrder(order_id, "alice", lines_by_sku(list(lines)), 100, NOW)
 
 
-def run(state: InventoryState, *inputs: PlacedOrder | StockCommand) -> list[Output]:
-    """Feeds inputs and every command and line result they cause until nothing is left."""
+def run(
+    state: InventoryState, *inputs: PlacedOrder | StockCommand, here: frozenset[str] = frozenset()
+) -> list[Output]:
+    """Feeds inputs and every command and line result they cause until nothing is left; the
+    SKUs `here` are held by the coordinator's own replica."""
     pending: list[object] = list(inputs)
     written: list[Output] = []
+    local_stock = lambda sku: state if sku in here else None  # noqa: E731
     while pending:
         item = pending.pop(0)
         if isinstance(item, PlacedOrder):
-            outputs = handlers.place_order(item, 0, state)
+            outputs = handlers.place_order(item, 0, state, local_stock)
         elif isinstance(item, LineDecided):
-            outputs = handlers.settle_line(item.result, 0, state)
+            outputs = handlers.settle_line(item.result, 0, state, local_stock)
         else:
             assert isinstance(item, SetOnHand | ReserveLine | ReleaseLine)
             outputs = handlers.apply_command(item, state)
@@ -116,3 +120,82 @@ def test_a_line_result_for_an_unknown_or_settled_order_is_ignored() -> None:
     (decided,) = [o for o in outputs if isinstance(o, LineDecided)]
     assert handlers.settle_line(decided.result, 0, state) == []
     assert handlers.settle_line(decided.result, 0, InventoryState()) == []
+
+
+def sent(outputs: list[Output]) -> list[tuple[str, str]]:
+    """The commands and replies that went through Kafka, as (kind, sku)."""
+    return [
+        (type(o).__name__, o.result.sku if isinstance(o, LineDecided) else o.sku)
+        for o in outputs
+        if isinstance(o, LineDecided | ReserveLine | ReleaseLine)
+    ]
+
+
+def test_an_order_of_skus_held_here_is_settled_in_place_in_one_step() -> None:
+    state = stocked(A=5, B=5)
+    outputs = handlers.place_order(order("o1", ("A", 2), ("B", 3)), 0, state, lambda _sku: state)
+    assert sent(outputs) == []
+    assert settlements(outputs) == [Confirmed(order("o1", ("A", 2), ("B", 3)))]
+    assert [o for o in outputs if isinstance(o, StockChanged)] == [
+        StockChanged(Stock("A", 5, 2), "o1"),
+        StockChanged(Stock("B", 5, 3), "o1"),
+    ]
+    saga_states = [o.saga for o in outputs if isinstance(o, SagaChanged)]
+    assert saga_states and saga_states[-1].settled
+
+
+def test_only_the_lines_held_elsewhere_go_through_kafka() -> None:
+    state = stocked(A=5, B=5)
+    outputs = run(state, order("o1", ("A", 2), ("B", 3)), here=frozenset({"A"}))
+    assert sent(outputs) == [("ReserveLine", "B"), ("LineDecided", "B")]
+    (settled,) = settlements(outputs)
+    assert isinstance(settled, Confirmed)
+    assert (state.stock["A"], state.stock["B"]) == (Stock("A", 5, 2), Stock("B", 5, 3))
+
+
+def test_a_short_line_held_here_releases_the_held_lines_in_place_or_through_kafka() -> None:
+    for here, releases in ((frozenset({"A", "B"}), []), (frozenset({"B"}), [("ReleaseLine", "A")])):
+        state = stocked(A=5, B=1)
+        outputs = run(state, order("o1", ("A", 2), ("B", 3)), here=here)
+        (settled,) = settlements(outputs)
+        assert isinstance(settled, Rejected) and settled.short.sku == "B"
+        assert [s for s in sent(outputs) if s[0] == "ReleaseLine"] == releases
+        assert (state.stock["A"], state.stock["B"]) == (Stock("A", 5, 0), Stock("B", 1, 0))
+
+
+def test_orders_decided_in_place_and_through_kafka_never_oversell() -> None:
+    state = stocked(A=3)
+    outputs = run(
+        state,
+        *(order(f"o{i}", ("A", 1)) for i in range(3)),
+        here=frozenset({"A"}),
+    )
+    outputs += run(state, order("o3", ("A", 1)))
+    outcome = {s.order.order_id: isinstance(s, Confirmed) for s in settlements(outputs)}
+    assert outcome == {"o0": True, "o1": True, "o2": True, "o3": False}
+    assert state.stock["A"] == Stock("A", 3, 3)
+
+
+def test_a_sku_that_came_here_with_lines_still_on_their_way_is_sent_after_them() -> None:
+    """Its stock moved to this replica while a ReserveLine of an earlier order was in Kafka:
+    a later order's line joins that queue instead of overtaking it."""
+    state = stocked(A=1)
+    (on_its_way,) = [
+        o for o in handlers.place_order(order("o1", ("A", 1)), 0, state) if isinstance(o, ReserveLine)
+    ]
+    restored = InventoryState.of_sagas(state.sagas.values())
+    restored.stock = state.stock
+    here = lambda _sku: restored  # noqa: E731
+
+    second = handlers.place_order(order("o2", ("A", 1)), 0, restored, here)
+    assert sent(second) == [("ReserveLine", "A")], "queued behind o1's line"
+    outputs = handlers.apply_command(on_its_way, restored)
+    for item in [on_its_way, *[o for o in second if isinstance(o, ReserveLine)]][1:]:
+        outputs += handlers.apply_command(item, restored)
+    for decided in [o for o in outputs if isinstance(o, LineDecided)]:
+        outputs += handlers.settle_line(decided.result, 0, restored, here)
+    outcome = {s.order.order_id: isinstance(s, Confirmed) for s in settlements(outputs)}
+    assert outcome == {"o1": True, "o2": False}
+
+    third = handlers.place_order(order("o3", ("A", 1)), 0, restored, here)
+    assert sent(third) == [], "nothing on its way any more: decided in place"

@@ -22,6 +22,9 @@ from orderflow_platform.stream.loop import Batching, StreamLoop
 from orderflow_platform.stream.records import OutRecord
 from tests.unit.stream.fakes import FakeConsumer, FakeKafka, FakeTransactionalProducer
 
+# As config/topics.yaml makes them.
+PARTITIONS = 6
+
 
 class PlainCodecs(TopicCodecs):
     """Protobuf without the registry's framing: no registry in a unit test."""
@@ -45,6 +48,9 @@ class ChangelogsInMemory(InventoryProcessor):
     def __init__(self, kafka: FakeKafka) -> None:
         super().__init__(KafkaSettings(), PlainCodecs(MESSAGE_TYPES))
         self._broker = kafka
+
+    def _partitions_of(self, topic: str) -> int:
+        return PARTITIONS
 
     def _changelog(self, topic: str, partition: int, kind: type[M]) -> Iterator[M]:
         for record in self._broker.on(topic):
