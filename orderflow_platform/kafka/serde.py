@@ -43,7 +43,7 @@ class ProtobufCodec(Generic[M]):
             {"auto.register.schemas": auto_register, "use.latest.version": not auto_register},
         )
         self._deserializer = ProtobufDeserializer(message_type, {}, registry)
-        self._checked_headers: set[bytes] = set()
+        self._checked_headers: list[bytes] = []
 
     def encode(self, topic: str, message: M) -> bytes:
         try:
@@ -69,14 +69,16 @@ class ProtobufCodec(Generic[M]):
         deserializer copies the writer's whole file descriptor for every record, which
         was most of a consumer's CPU and of inventory's state rebuilds.
         """
-        payload_start = _payload_start(data)
-        if data[:payload_start] in self._checked_headers:
-            try:
-                return self.message_type.FromString(data[payload_start:])
-            except DecodeError as error:
-                raise SerializationError(f"DecodeError: {error}") from error
+        # A header is self-delimiting (its varints say where it ends), so a record that
+        # starts with a checked one has exactly that header.
+        for header in self._checked_headers:
+            if data.startswith(header):
+                try:
+                    return self.message_type.FromString(data[len(header) :])
+                except DecodeError as error:
+                    raise SerializationError(f"DecodeError: {error}") from error
         message = self._decode_checked(topic, data)
-        self._checked_headers.add(data[:payload_start])
+        self._checked_headers.append(data[: _payload_start(data)])
         return message
 
     def _decode_checked(self, topic: str, data: bytes) -> M:
