@@ -1,8 +1,8 @@
 """`orderflow replay`: rebuilds the read models from the beginning of the topics.
 
 Every partition is read from its first record to the end it has when the replay reaches
-it, into fresh tables, which are then swapped in with the offsets they were built up to;
-the live projector carries on from there.
+it; its events are staged, then built into fresh tables at once, which are swapped in with
+the offsets they were built up to; the live projector carries on from there.
 """
 
 from __future__ import annotations
@@ -17,10 +17,9 @@ from confluent_kafka import Consumer, TopicPartition
 from orderflow_platform.stream.postgres_checkpoints import PostgresCheckpointStore, refusals
 from orderflow_platform.stream.reading import batches_to_end, bisect
 from orderflow_platform.stream.records import PoisonMessage, Position
-from projector import handlers
 from projector.adapters import postgres_replay
 from projector.adapters.events import TOPICS, EventDecoder
-from projector.adapters.postgres_read_models import PostgresReadModels
+from projector.adapters.postgres_replay import StagedEvents
 from projector.domain.model import Event
 
 BATCH = 5000
@@ -40,19 +39,16 @@ class ReplayReport:
         return self.events / self.seconds if self.seconds else 0.0
 
 
-def _write(conn: psycopg.Connection, models: PostgresReadModels, events: list[Event]) -> int:
-    """Projects the events; returns how many Postgres refused (the live projector parked those)."""
-    refused: list[Event] = []
+def _stage(staged: StagedEvents, events: list[tuple[int, Event]]) -> int:
+    """Stages the events; returns how many Postgres refused (the live projector parked those)."""
+    refused: list[tuple[int, Event]] = []
 
-    def project(batch: Sequence[Event]) -> None:
-        with refusals(), conn.transaction():
-            # No one reads these tables until the swap, whose synchronous commit makes
-            # everything written before it durable too: no need to wait for each batch.
-            conn.execute("SET LOCAL synchronous_commit = off")
-            handlers.project(batch, models)
+    def append(batch: Sequence[tuple[int, Event]]) -> None:
+        with refusals():
+            staged.append(batch)
 
-    # The projection does not depend on batching, so refused events can be written alone.
-    bisect(events, project, lambda event, _: refused.append(event))
+    # Staging does not depend on batching, so refused events can be staged alone.
+    bisect(events, append, lambda event, _: refused.append(event))
     return len(refused)
 
 
@@ -71,22 +67,25 @@ def replay(
     ]
     report, started, shown = ReplayReport(), time.monotonic(), 0.0
     postgres_replay.prepare(conn)
-    models = PostgresReadModels(conn, postgres_replay.REPLAY_SCHEMA)
+    staged = StagedEvents(conn)
     ends: dict[Position, int] = {}
+    read = 0
     for records in batches_to_end(reader, partitions, ends, BATCH, POLL_SECONDS):
-        events: list[Event] = []
+        events: list[tuple[int, Event]] = []
         for message in records:
+            read += 1
             try:
-                events.append(decoder.decode(message))
+                events.append((read, decoder.decode(message)))
             except PoisonMessage:
                 report.skipped += 1  # the live projector parked it on the DLQ
-        refused = _write(conn, models, events)
+        refused = _stage(staged, events)
         report.skipped += refused
         report.events += len(events) - refused
         report.seconds = time.monotonic() - started
         if report.seconds - shown >= PROGRESS_SECONDS:
             shown = report.seconds
             progress(report)
+    staged.build()
     postgres_replay.swap(PostgresCheckpointStore(lambda: conn, consumer_name), ends)
     report.seconds = time.monotonic() - started
     report.rows = postgres_replay.row_counts(conn)
