@@ -55,12 +55,8 @@ class Timed:
 
 
 def bench_replay(settings: Settings) -> ReplayReport:
-    reader = bootstrap.replay_reader(settings)
-    try:
-        with psycopg.connect(settings.postgres.dsn, autocommit=True) as conn:
-            return replay(conn, reader, bootstrap.decoder(settings), CONSUMER_NAME, lambda _: None)
-    finally:
-        reader.close()
+    with psycopg.connect(settings.postgres.dsn, autocommit=True) as conn:
+        return replay(conn, bootstrap.replay_sources(settings), CONSUMER_NAME, lambda _: None)
 
 
 def bench_projection(settings: Settings, records: int) -> Timed:

@@ -11,12 +11,8 @@ from projector.entrypoints.replay import ReplayReport, replay
 
 
 def command(settings: Settings) -> int:
-    reader = bootstrap.replay_reader(settings)
-    try:
-        with psycopg.connect(settings.postgres.dsn, autocommit=True) as conn:
-            report = replay(conn, reader, bootstrap.decoder(settings), CONSUMER_NAME, show)
-    finally:
-        reader.close()
+    with psycopg.connect(settings.postgres.dsn, autocommit=True) as conn:
+        report = replay(conn, bootstrap.replay_sources(settings), CONSUMER_NAME, show)
     show(report)
     print(f"skipped {report.skipped} records the projector parks on the DLQ; swapped in:")
     for table, rows in report.rows.items():
@@ -25,4 +21,9 @@ def command(settings: Settings) -> int:
 
 
 def show(report: ReplayReport) -> None:
-    print(f"replayed {report.events:,} events in {report.seconds:.1f} s ({report.events_per_second:,.0f}/s)")
+    if report.staged and not report.rows:
+        print(f"staged {report.events:,} events in {report.seconds:.1f} s; building the read models")
+    else:
+        print(
+            f"replayed {report.events:,} events in {report.seconds:.1f} s ({report.events_per_second:,.0f}/s)"
+        )

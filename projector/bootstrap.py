@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from functools import partial
 
 from confluent_kafka import Consumer
 
@@ -15,6 +16,7 @@ from orderflow_platform.stream.loop import StreamLoop
 from orderflow_platform.stream.postgres_checkpoint import checkpointed_loop
 from projector.adapters.events import TOPICS, EventDecoder
 from projector.entrypoints.consumer import CONSUMER_NAME, Projection
+from projector.entrypoints.replay import ReplaySources
 
 
 def decoder(settings: Settings) -> EventDecoder:
@@ -34,6 +36,10 @@ def projection_loop(settings: Settings) -> StreamLoop:
 def replay_reader(settings: Settings) -> Consumer:
     """Assigned partitions only, never committed: the group id names it in broker logs."""
     return clients.consumer(settings.kafka, f"{CONSUMER_NAME}-replay", **{"enable.partition.eof": True})
+
+
+def replay_sources(settings: Settings) -> ReplaySources:
+    return ReplaySources(partial(replay_reader, settings), partial(decoder, settings), settings.postgres.dsn)
 
 
 class ProjectionApp(ServiceApp):

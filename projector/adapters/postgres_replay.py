@@ -16,7 +16,8 @@ the ones the live upserts leave (tests/integration/test_projector_replay.py comp
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 
 import psycopg
 from psycopg import sql
@@ -52,36 +53,45 @@ STAGING: dict[str, tuple[tuple[str, str], ...]] = {
     "staged_minutes": (("seq", "bigint"), ("minute", "timestamptz"), ("orders", "bigint")),
 }  # fmt: skip
 
-# In this order; {s} is the replay schema.
-BUILD = (
-    """CREATE UNLOGGED TABLE {s}.first_placed AS
-       SELECT DISTINCT ON (order_id) * FROM {s}.staged_placed ORDER BY order_id, seq""",
-    """CREATE UNLOGGED TABLE {s}.first_decided AS
-       SELECT DISTINCT ON (order_id) * FROM {s}.staged_decided ORDER BY order_id, seq""",
-    # An order whose OrderCreated came keeps its user and figures whatever its outcome says.
-    """INSERT INTO {s}.orders
-           (order_id, user_id, status, reason, total_cents, idempotency_key, created_at, decided_at, currency)
-       SELECT p.order_id, p.user_id, coalesce(d.status, 'PENDING'), coalesce(d.reason, ''),
-              p.total_cents, p.idempotency_key, p.created_at, d.decided_at, p.currency
-       FROM {s}.first_placed p LEFT JOIN {s}.first_decided d USING (order_id)""",
-    # An outcome whose OrderCreated never came: the row the outcome alone makes live.
-    """INSERT INTO {s}.orders (order_id, user_id, status, reason, decided_at)
-       SELECT d.order_id, d.user_id, d.status, d.reason, d.decided_at
-       FROM {s}.first_decided d
-       WHERE NOT EXISTS (SELECT FROM {s}.first_placed p WHERE p.order_id = d.order_id)""",
-    """INSERT INTO {s}.order_lines (order_id, line_no, sku, quantity, unit_price_cents)
-       SELECT l.order_id, l.line_no, l.sku, l.quantity, l.unit_price_cents
-       FROM {s}.staged_lines l JOIN {s}.first_placed p ON p.seq = l.seq""",
-    """INSERT INTO {s}.order_status_history (order_id, status, reason, at)
-       SELECT order_id, 'PENDING', '', created_at FROM {s}.first_placed
-       UNION ALL
-       SELECT order_id, status, reason, decided_at FROM {s}.first_decided""",
-    """INSERT INTO {s}.stock_levels (sku, on_hand, reserved, updated_at, cause_id)
-       SELECT DISTINCT ON (sku) sku, on_hand, reserved, updated_at, cause_id
-       FROM {s}.staged_stock ORDER BY sku, seq DESC""",
-    """INSERT INTO {s}.orders_per_minute (minute, orders)
-       SELECT DISTINCT ON (minute) minute, orders FROM {s}.staged_minutes ORDER BY minute, seq DESC""",
-)
+# Each stage's jobs run at once, each on a connection of its own; a job names the read-model
+# table it fills, if any, and its statements ({s} is the replay schema). The second stage
+# reads the tables the first makes: each order's first OrderCreated and first outcome.
+BUILD_STAGES: tuple[tuple[tuple[str | None, tuple[str, ...]], ...], ...] = (
+    (
+        (None, ("""CREATE UNLOGGED TABLE {s}.first_placed AS
+            SELECT DISTINCT ON (order_id) * FROM {s}.staged_placed ORDER BY order_id, seq""",)),
+        (None, ("""CREATE UNLOGGED TABLE {s}.first_decided AS
+            SELECT DISTINCT ON (order_id) * FROM {s}.staged_decided ORDER BY order_id, seq""",)),
+        ("stock_levels", ("""INSERT INTO {s}.stock_levels (sku, on_hand, reserved, updated_at, cause_id)
+            SELECT DISTINCT ON (sku) sku, on_hand, reserved, updated_at, cause_id
+            FROM {s}.staged_stock ORDER BY sku, seq DESC""",)),
+        ("orders_per_minute", ("""INSERT INTO {s}.orders_per_minute (minute, orders)
+            SELECT DISTINCT ON (minute) minute, orders FROM {s}.staged_minutes
+            ORDER BY minute, seq DESC""",)),
+    ),
+    (
+        ("orders", (
+            # An order whose OrderCreated came keeps its user and figures whatever its outcome says.
+            """INSERT INTO {s}.orders (order_id, user_id, status, reason, total_cents, idempotency_key,
+                                       created_at, decided_at, currency)
+               SELECT p.order_id, p.user_id, coalesce(d.status, 'PENDING'), coalesce(d.reason, ''),
+                      p.total_cents, p.idempotency_key, p.created_at, d.decided_at, p.currency
+               FROM {s}.first_placed p LEFT JOIN {s}.first_decided d USING (order_id)""",
+            # An outcome whose OrderCreated never came: the row the outcome alone makes live.
+            """INSERT INTO {s}.orders (order_id, user_id, status, reason, decided_at)
+               SELECT d.order_id, d.user_id, d.status, d.reason, d.decided_at
+               FROM {s}.first_decided d
+               WHERE NOT EXISTS (SELECT FROM {s}.first_placed p WHERE p.order_id = d.order_id)""",
+        )),
+        ("order_status_history", ("""INSERT INTO {s}.order_status_history (order_id, status, reason, at)
+            SELECT order_id, 'PENDING', '', created_at FROM {s}.first_placed
+            UNION ALL
+            SELECT order_id, status, reason, decided_at FROM {s}.first_decided""",)),
+        ("order_lines", ("""INSERT INTO {s}.order_lines (order_id, line_no, sku, quantity, unit_price_cents)
+            SELECT l.order_id, l.line_no, l.sku, l.quantity, l.unit_price_cents
+            FROM {s}.staged_lines l JOIN {s}.first_placed p ON p.seq = l.seq""",)),
+    ),
+)  # fmt: skip
 # The sorts of the whole log (above, and the indexes' builds) take a fraction of the time
 # in memory.
 BUILD_WORK_MEM = "256MB"
@@ -93,7 +103,7 @@ FROM pg_index x
 JOIN pg_class i ON i.oid = x.indexrelid
 JOIN pg_class t ON t.oid = x.indrelid
 LEFT JOIN pg_constraint c ON c.conindid = x.indexrelid AND c.conrelid = t.oid
-WHERE t.relnamespace = %s::regnamespace AND t.relname = ANY(%s)
+WHERE t.relnamespace = %s::regnamespace AND t.relname = %s
 """
 
 
@@ -118,25 +128,28 @@ def prepare(conn: psycopg.Connection, schema: str = REPLAY_SCHEMA) -> None:
             )
 
 
-class StagedEvents:
-    """The replay's events, appended in reading order to staging tables in the replay schema.
+def create_staging(conn: psycopg.Connection, schema: str = REPLAY_SCHEMA) -> None:
+    """Empty staging tables in `schema`, which `prepare` made. Unlogged: nobody reads them
+    but `StagedEvents.build`, and a replay that dies starts over anyway."""
+    with conn.transaction():
+        for table, columns in STAGING.items():
+            conn.execute(
+                sql.SQL("CREATE UNLOGGED TABLE {} ({})").format(
+                    _table(schema, table),
+                    sql.SQL(", ").join(
+                        sql.SQL("{} {} NOT NULL").format(sql.Identifier(name), sql.SQL(type_))
+                        for name, type_ in columns
+                    ),
+                )
+            )
 
-    Unlogged: nobody reads them but `build`, and a replay that dies starts over anyway.
-    """
+
+class StagedEvents:
+    """The replay's events in the staging tables of the replay schema; several processes
+    may append at once."""
 
     def __init__(self, conn: psycopg.Connection, schema: str = REPLAY_SCHEMA) -> None:
         self._conn, self._schema = conn, schema
-        with conn.transaction():
-            for table, columns in STAGING.items():
-                conn.execute(
-                    sql.SQL("CREATE UNLOGGED TABLE {} ({})").format(
-                        _table(schema, table),
-                        sql.SQL(", ").join(
-                            sql.SQL("{} {} NOT NULL").format(sql.Identifier(name), sql.SQL(type_))
-                            for name, type_ in columns
-                        ),
-                    )
-                )
 
     def append(self, events: Sequence[tuple[int, Event]]) -> None:
         """Stages the events, each with its place in the reading order, in one transaction."""
@@ -183,35 +196,39 @@ class StagedEvents:
             for row in rows:
                 copy.write_row(row)
 
-    def build(self) -> None:
-        """Fills the replay schema's read-model tables from everything staged."""
-        conn = self._conn
-        with conn.transaction():
-            indexes = conn.execute(INDEXES, (self._schema, list(TABLES))).fetchall()
-            for table, index, _, constraint, _ in indexes:
-                if constraint is None:
-                    conn.execute(sql.SQL("DROP INDEX {}").format(_table(self._schema, index)))
-                else:
-                    drop = sql.SQL("ALTER TABLE {} DROP CONSTRAINT {}")
-                    conn.execute(drop.format(_table(self._schema, table), sql.Identifier(constraint)))
-            for setting in ("work_mem", "maintenance_work_mem"):
-                conn.execute(
-                    sql.SQL("SET LOCAL {} = {}").format(sql.Identifier(setting), sql.Literal(BUILD_WORK_MEM))
-                )
-            for statement in BUILD:
-                conn.execute(sql.SQL(statement).format(s=sql.Identifier(self._schema)))
-            for table, _, index_definition, constraint, constraint_definition in indexes:
-                if constraint is None:
-                    conn.execute(index_definition)
-                else:
-                    add = sql.SQL("ALTER TABLE {} ADD CONSTRAINT {} {}")
-                    conn.execute(
-                        add.format(
-                            _table(self._schema, table),
-                            sql.Identifier(constraint),
-                            sql.SQL(constraint_definition),
-                        )
-                    )
+
+def build(connect: Callable[[], psycopg.Connection], schema: str = REPLAY_SCHEMA, workers: int = 2) -> None:
+    """Fills the schema's read-model tables from everything staged, `workers` jobs at a time."""
+    with ThreadPoolExecutor(workers) as pool:
+        for stage in BUILD_STAGES:
+            list(pool.map(lambda job: _run(connect, schema, *job), stage))
+
+
+def _run(
+    connect: Callable[[], psycopg.Connection], schema: str, table: str | None, statements: Sequence[str]
+) -> None:
+    """A build job, in one transaction; the table it fills has its indexes built afterwards."""
+    with connect() as conn, conn.transaction():
+        for setting in ("work_mem", "maintenance_work_mem"):
+            conn.execute(
+                sql.SQL("SET LOCAL {} = {}").format(sql.Identifier(setting), sql.Literal(BUILD_WORK_MEM))
+            )
+        indexes = conn.execute(INDEXES, (schema, table)).fetchall() if table else []
+        for owner, index, _, constraint, _ in indexes:
+            if constraint is None:
+                conn.execute(sql.SQL("DROP INDEX {}").format(_table(schema, index)))
+            else:
+                drop = sql.SQL("ALTER TABLE {} DROP CONSTRAINT {}")
+                conn.execute(drop.format(_table(schema, owner), sql.Identifier(constraint)))
+        for statement in statements:
+            conn.execute(sql.SQL(statement).format(s=sql.Identifier(schema)))
+        for owner, _, index_definition, constraint, constraint_definition in indexes:
+            if constraint is None:
+                conn.execute(index_definition)
+            else:
+                add = sql.SQL("ALTER TABLE {} ADD CONSTRAINT {} {}")
+                definition = sql.SQL(constraint_definition)
+                conn.execute(add.format(_table(schema, owner), sql.Identifier(constraint), definition))
 
 
 def swap(checkpoints: CheckpointStore[psycopg.Connection], next_offsets: dict[Position, int]) -> None:

@@ -3,14 +3,16 @@ projector carries on from where the replay ended, counting nothing twice."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import timedelta
 
 import psycopg
+import pytest
 
 from orderflow_platform.settings import Settings
 from projector import bootstrap
 from projector.entrypoints.consumer import CONSUMER_NAME
-from projector.entrypoints.replay import ReplayReport, replay
+from projector.entrypoints.replay import ReplayFailed, ReplayReport, replay
 from tests.integration.helpers import eventually
 from tests.integration.projector_helpers import Events, scalar, unique_minute, user_rows
 from tests.integration.schema_history import order_created
@@ -40,12 +42,8 @@ def test_replay_equals_live_and_hands_over_to_the_live_projector(settings: Setti
         before = {row[0] for row in conn.execute("SELECT order_id FROM orders")}
 
     reports: list[ReplayReport] = []
-    reader = bootstrap.replay_reader(settings)
-    try:
-        with psycopg.connect(settings.postgres.dsn, autocommit=True) as conn:
-            report = replay(conn, reader, bootstrap.decoder(settings), CONSUMER_NAME, reports.append)
-    finally:
-        reader.close()
+    with psycopg.connect(settings.postgres.dsn, autocommit=True) as conn:
+        report = replay(conn, bootstrap.replay_sources(settings), CONSUMER_NAME, reports.append)
 
     assert user_rows(settings, user) == live
     assert report.events > 0 and report.rows["orders"] >= len(before)
@@ -55,3 +53,20 @@ def test_replay_equals_live_and_hands_over_to_the_live_projector(settings: Setti
     events.created(user, at)
     events.flush()
     eventually(lambda: scalar(settings, PER_MINUTE, at) == 7)
+
+
+def test_a_staging_process_that_fails_fails_the_replay_and_leaves_the_live_tables(
+    settings: Settings, unique: str
+) -> None:
+    events, user = Events(settings), f"user-{unique}"
+    order = events.created(user, unique_minute(unique))
+    events.flush()
+    eventually(lambda: scalar(settings, "SELECT count(*) FROM orders WHERE order_id = %s", order) == 1)
+    working = bootstrap.replay_sources(settings)
+    # The staging processes cannot reach Postgres: nothing listens on port 1.
+    unreachable = replace(working, dsn="postgresql://orderflow@127.0.0.1:1/orderflow?connect_timeout=5")
+
+    with psycopg.connect(settings.postgres.dsn, autocommit=True) as conn, pytest.raises(ReplayFailed):
+        replay(conn, unreachable, CONSUMER_NAME, lambda _: None)
+
+    assert scalar(settings, "SELECT count(*) FROM orders WHERE order_id = %s", order) == 1

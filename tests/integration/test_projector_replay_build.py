@@ -13,7 +13,8 @@ from typing import Any
 
 import psycopg
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, given
+from hypothesis import settings as examples
 from hypothesis import strategies as st
 from psycopg import sql
 
@@ -77,7 +78,8 @@ def _live(conn: psycopg.Connection, schema: str, log: Sequence[Event], batch: in
         bisect(log[start : start + batch], project, lambda *_: None)
 
 
-def _replayed(conn: psycopg.Connection, schema: str, log: Sequence[Event], batch: int) -> None:
+def _replayed(conn: psycopg.Connection, dsn: str, schema: str, log: Sequence[Event], batch: int) -> None:
+    postgres_replay.create_staging(conn, schema)
     staged = StagedEvents(conn, schema)
 
     def append(events: Sequence[tuple[int, Event]]) -> None:
@@ -87,7 +89,7 @@ def _replayed(conn: psycopg.Connection, schema: str, log: Sequence[Event], batch
     numbered = list(enumerate(log))
     for start in range(0, len(numbered), batch):
         bisect(numbered[start : start + batch], append, lambda *_: None)
-    staged.build()
+    postgres_replay.build(lambda: psycopg.connect(dsn), schema)
 
 
 def _rows(conn: psycopg.Connection, schema: str) -> dict[str, list[tuple[Any, ...]]]:
@@ -99,7 +101,7 @@ def _rows(conn: psycopg.Connection, schema: str) -> dict[str, list[tuple[Any, ..
     }
 
 
-@settings(
+@examples(
     max_examples=80,
     deadline=None,
     derandomize=True,
@@ -107,14 +109,14 @@ def _rows(conn: psycopg.Connection, schema: str) -> dict[str, list[tuple[Any, ..
 )
 @given(log=LOGS, live_batch=st.integers(1, 8), staged_batch=st.integers(1, 30))
 def test_the_bulk_build_leaves_the_rows_the_live_upserts_leave(
-    conn: psycopg.Connection, log: list[Event], live_batch: int, staged_batch: int
+    settings: Settings, conn: psycopg.Connection, log: list[Event], live_batch: int, staged_batch: int
 ) -> None:
     live, replayed = (f"test_{name}_{uuid.uuid4().hex[:8]}" for name in ("live", "replayed"))
     try:
         postgres_replay.prepare(conn, live)
         postgres_replay.prepare(conn, replayed)
         _live(conn, live, log, live_batch)
-        _replayed(conn, replayed, log, staged_batch)
+        _replayed(conn, settings.postgres.dsn, replayed, log, staged_batch)
         assert _rows(conn, replayed) == _rows(conn, live)
     finally:
         postgres_replay.drop_schema(conn, live)
