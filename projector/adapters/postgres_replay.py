@@ -11,7 +11,8 @@ rewrites its order's row). It appends every event, in the order it was read, to 
 tables without indexes (COPY), and then builds each table in one statement that applies
 `domain.model.fold`'s rules to the whole log at once: an order's first `OrderCreated` and
 first outcome win, a SKU's latest level and a minute's latest count win. The rows equal
-the ones the live upserts leave (tests/integration/test_projector_replay.py compares them).
+the ones the live upserts leave (tests/integration/test_projector_replay_build.py compares
+them over generated logs).
 """
 
 from __future__ import annotations
@@ -23,6 +24,8 @@ import psycopg
 from psycopg import sql
 
 from orderflow_platform.stream.checkpoints import CheckpointStore
+from orderflow_platform.stream.postgres_checkpoints import refusals
+from orderflow_platform.stream.reading import bisect
 from orderflow_platform.stream.records import Position
 from projector.adapters.postgres_read_models import LIVE_SCHEMA, TABLES
 from projector.domain.model import Event, MinuteCounted, OrderDecided, OrderPlaced, StockChanged
@@ -130,7 +133,7 @@ def prepare(conn: psycopg.Connection, schema: str = REPLAY_SCHEMA) -> None:
 
 def create_staging(conn: psycopg.Connection, schema: str = REPLAY_SCHEMA) -> None:
     """Empty staging tables in `schema`, which `prepare` made. Unlogged: nobody reads them
-    but `StagedEvents.build`, and a replay that dies starts over anyway."""
+    but `build`, and a replay that dies starts over anyway."""
     with conn.transaction():
         for table, columns in STAGING.items():
             conn.execute(
@@ -151,8 +154,21 @@ class StagedEvents:
     def __init__(self, conn: psycopg.Connection, schema: str = REPLAY_SCHEMA) -> None:
         self._conn, self._schema = conn, schema
 
-    def append(self, events: Sequence[tuple[int, Event]]) -> None:
-        """Stages the events, each with its place in the reading order, in one transaction."""
+    def append(self, events: Sequence[tuple[int, Event]]) -> int:
+        """Stages the events, each with its place in the reading order; returns how many
+        Postgres refused (the live projector parks those). Staging does not depend on
+        batching, so a refused batch is staged in halves until the refused events are alone."""
+        refused: list[tuple[int, Event]] = []
+
+        def append_all(batch: Sequence[tuple[int, Event]]) -> None:
+            with refusals():
+                self._append_all(batch)
+
+        bisect(events, append_all, lambda event, _: refused.append(event))
+        return len(refused)
+
+    def _append_all(self, events: Sequence[tuple[int, Event]]) -> None:
+        """Stages the events in one transaction."""
         rows: dict[str, list[tuple[object, ...]]] = {table: [] for table in STAGING}
         for seq, event in events:
             match event:

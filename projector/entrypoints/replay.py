@@ -27,8 +27,8 @@ from multiprocessing.queues import Queue
 import psycopg
 from confluent_kafka import Consumer, TopicPartition
 
-from orderflow_platform.stream.postgres_checkpoints import PostgresCheckpointStore, refusals
-from orderflow_platform.stream.reading import batches_to_end, bisect
+from orderflow_platform.stream.postgres_checkpoints import PostgresCheckpointStore
+from orderflow_platform.stream.reading import METADATA_TIMEOUT_SECONDS, batches_to_end
 from orderflow_platform.stream.records import PoisonMessage, Position
 from projector.adapters import postgres_replay
 from projector.adapters.events import TOPICS, EventDecoder
@@ -38,7 +38,6 @@ from projector.domain.model import Event
 BATCH = 5000
 POLL_SECONDS = 0.5
 PROGRESS_SECONDS = 1.0
-METADATA_TIMEOUT_SECONDS = 10.0
 WORKERS = os.cpu_count() or 1
 # How long a staging process that has reported its ends gets to exit on its own.
 EXIT_SECONDS = 10.0
@@ -82,19 +81,6 @@ class _Staged:
     ends: dict[Position, int] | None = None
 
 
-def _stage(staged: StagedEvents, events: list[tuple[int, Event]]) -> int:
-    """Stages the events; returns how many Postgres refused (the live projector parked those)."""
-    refused: list[tuple[int, Event]] = []
-
-    def append(batch: Sequence[tuple[int, Event]]) -> None:
-        with refusals():
-            staged.append(batch)
-
-    # Staging does not depend on batching, so refused events can be staged alone.
-    bisect(events, append, lambda event, _: refused.append(event))
-    return len(refused)
-
-
 def _stage_partitions(
     sources: ReplaySources,
     partitions: list[Position],
@@ -120,7 +106,7 @@ def _stage_partitions(
                         numbered.append((read * workers + worker, decoder.decode(message)))
                     except PoisonMessage:
                         skipped += 1  # the live projector parked it on the DLQ
-                refused = _stage(staged, numbered)
+                refused = staged.append(numbered)
                 events, skipped = events + len(numbered) - refused, skipped + refused
                 if time.monotonic() - shown >= PROGRESS_SECONDS:
                     shown = time.monotonic()

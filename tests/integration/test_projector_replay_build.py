@@ -81,14 +81,9 @@ def _live(conn: psycopg.Connection, schema: str, log: Sequence[Event], batch: in
 def _replayed(conn: psycopg.Connection, dsn: str, schema: str, log: Sequence[Event], batch: int) -> None:
     postgres_replay.create_staging(conn, schema)
     staged = StagedEvents(conn, schema)
-
-    def append(events: Sequence[tuple[int, Event]]) -> None:
-        with refusals():
-            staged.append(events)
-
     numbered = list(enumerate(log))
     for start in range(0, len(numbered), batch):
-        bisect(numbered[start : start + batch], append, lambda *_: None)
+        staged.append(numbered[start : start + batch])
     postgres_replay.build(lambda: psycopg.connect(dsn), schema)
 
 
