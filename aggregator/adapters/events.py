@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 
 from google.protobuf.timestamp_pb2 import Timestamp
 from orderflow.metrics.v1 import events_pb2 as metrics
@@ -19,6 +19,7 @@ from aggregator.domain.windows import (
     WindowedOrder,
 )
 from orderflow_platform import topics
+from orderflow_platform.kafka.serde import to_datetime
 
 ORDERS = topics.ORDERS_CREATED
 WINDOW_ORDERS = topics.AGGREGATOR_WINDOW_ORDERS
@@ -52,7 +53,7 @@ def order(event: OrderCreated) -> Order:
         # Windows are by event time: an order without one belongs to no window.
         raise InvalidEvent("OrderCreated without created_at")
     currency = event.currency or DEFAULT_CURRENCY
-    return Order(event.order_id, event.created_at.ToDatetime(UTC), currency, event.total_cents)
+    return Order(event.order_id, to_datetime(event.created_at), currency, event.total_cents)
 
 
 def window_key(start: datetime) -> bytes:
@@ -78,7 +79,7 @@ def windowed_order(record: metrics.WindowedOrder) -> WindowedOrder:
     if not record.HasField("window_start") or not record.currency:
         raise InvalidEvent("WindowedOrder without window_start or currency")
     return WindowedOrder(
-        record.window_start.ToDatetime(UTC), record.order_id, record.currency, record.total_cents
+        to_datetime(record.window_start), record.order_id, record.currency, record.total_cents
     )
 
 
@@ -99,7 +100,7 @@ def rate_window(count: Count) -> metrics.OrderRateWindow:
 
 def count(record: metrics.OrderRateWindow) -> Count:
     return Count(
-        record.window_start.ToDatetime(UTC),
+        to_datetime(record.window_start),
         record.order_count,
         {c.currency: CurrencyTotal(c.order_count, c.total_cents) for c in record.currencies},
         record.final,

@@ -6,13 +6,13 @@ for any window, and the topic holds one small record per minute once compacted.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 
 from confluent_kafka import Message
 from orderflow.metrics.v1.events_pb2 import OrderRateWindow
 
 from aggregator.adapters.events import RATE
-from orderflow_platform.kafka.serde import ProtobufCodec
+from orderflow_platform.kafka.serde import ProtobufCodec, to_datetime
 from orderflow_platform.settings import KafkaSettings
 from orderflow_platform.stream.following import Follower, decoded, reader
 
@@ -42,4 +42,4 @@ class RateView:
     def _keep(self, message: Message) -> None:
         window = decoded(self._codec, message, self._follower.stopping)
         if window is not None:
-            self._windows[window.window_start.ToDatetime(UTC)] = window
+            self._windows[to_datetime(window.window_start)] = window

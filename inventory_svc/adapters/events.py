@@ -12,6 +12,7 @@ from inventory_svc.domain.commands import ReleaseLine, ReserveLine, SetOnHand, S
 from inventory_svc.domain.saga import LineResult, OrderSaga, PlacedOrder, lines_by_sku
 from inventory_svc.domain.stock import Stock
 from orderflow_platform import topics
+from orderflow_platform.kafka.serde import to_datetime
 
 ORDERS = topics.ORDERS_CREATED
 COMMANDS = topics.INVENTORY_COMMANDS
@@ -47,7 +48,7 @@ def placed_order(event: OrderCreated) -> PlacedOrder:
         user_id=event.user_id,
         lines=lines_by_sku([(item.sku, item.quantity) for item in event.items]),
         total_cents=event.total_cents,
-        created_at=event.created_at.ToDatetime(tzinfo=UTC),
+        created_at=to_datetime(event.created_at),
         # A V1 event has no currency: its prices were dollars.
         currency=event.currency or DEFAULT_CURRENCY,
         contact_email=event.contact_email,
@@ -111,7 +112,7 @@ def saga(record: inv.OrderProgress) -> OrderSaga:
         user_id=record.user_id,
         lines=lines_by_sku([(line.sku, line.quantity) for line in record.lines]),
         total_cents=record.total_cents,
-        created_at=record.created_at.ToDatetime(tzinfo=UTC),
+        created_at=to_datetime(record.created_at),
         # Sagas started before V2 recorded no currency.
         currency=record.currency or DEFAULT_CURRENCY,
         contact_email=record.contact_email,

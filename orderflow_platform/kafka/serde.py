@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import struct
 from collections.abc import Iterable
+from datetime import UTC, datetime, timedelta
 from typing import Any, Generic, TypeVar
 
 import httpx
@@ -14,12 +15,33 @@ from confluent_kafka.schema_registry.error import SchemaRegistryError
 from confluent_kafka.schema_registry.protobuf import ProtobufDeserializer, ProtobufSerializer
 from confluent_kafka.serialization import MessageField, SerializationContext, SerializationError
 from google.protobuf.message import DecodeError, Message
+from google.protobuf.timestamp_pb2 import Timestamp
 
 M = TypeVar("M", bound=Message)
 # The registry's answers that say something of the record, not of the registry: it has no
 # such schema (404), or the request for it is malformed (another 4xx but a rate limit).
 _NO_SUCH_SCHEMA = range(400, 500)
 _TRANSIENT_CLIENT_ERRORS = {408, 429}
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_NANOS_PER_SECOND = 1_000_000_000
+_NANOS_PER_MICROSECOND = 1000
+
+
+def to_datetime(stamp: Timestamp) -> datetime:
+    """The UTC moment a Timestamp holds, as `stamp.ToDatetime(tzinfo=UTC)` gives it, or
+    ValueError for one no datetime can hold.
+
+    Twice as fast as ToDatetime, which builds its result twice (an addition, then a time
+    zone conversion): a replay converts one per event. A Timestamp's valid range is
+    datetime's, so the addition's OverflowError is its range check.
+    """
+    seconds, nanos = stamp.seconds, stamp.nanos
+    if not 0 <= nanos < _NANOS_PER_SECOND:
+        raise ValueError(f"Timestamp nanos out of range: {nanos}")
+    try:
+        return _EPOCH + timedelta(0, seconds, nanos // _NANOS_PER_MICROSECOND)
+    except OverflowError as error:
+        raise ValueError(f"Timestamp seconds out of range: {seconds}") from error
 
 
 class RegistryUnavailable(Exception):

@@ -3,19 +3,17 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import UTC, datetime
 from typing import TypeVar
 
 from confluent_kafka import Message
 from confluent_kafka.schema_registry import SchemaRegistryClient
 from confluent_kafka.serialization import SerializationError
 from google.protobuf.message import Message as ProtoMessage
-from google.protobuf.timestamp_pb2 import Timestamp
 from orderflow.inventory.v1.events_pb2 import OrderRejected, OrderReserved, StockLevel
 from orderflow.metrics.v1.events_pb2 import OrderRateWindow
 from orderflow.order.v1.events_pb2 import OrderCreated
 
-from orderflow_platform.kafka.serde import ProtobufCodec
+from orderflow_platform.kafka.serde import ProtobufCodec, to_datetime
 from orderflow_platform.stream.records import PoisonMessage
 from orderflow_platform.topics import (
     INVENTORY_FAILED,
@@ -39,10 +37,6 @@ M = TypeVar("M", bound=ProtoMessage)
 DEFAULT_CURRENCY = "USD"
 
 
-def _time(ts: Timestamp) -> datetime:
-    return ts.ToDatetime(tzinfo=UTC)
-
-
 def placed(m: OrderCreated) -> OrderPlaced:
     lines = tuple(OrderLine(i.sku, i.quantity, i.unit_price_cents) for i in m.items)
     return OrderPlaced(
@@ -51,26 +45,26 @@ def placed(m: OrderCreated) -> OrderPlaced:
         lines,
         m.total_cents,
         m.idempotency_key,
-        _time(m.created_at),
+        to_datetime(m.created_at),
         # A V1 event has no currency: its prices were dollars.
         m.currency or DEFAULT_CURRENCY,
     )
 
 
 def confirmed(m: OrderReserved) -> OrderDecided:
-    return OrderDecided(m.order_id, m.user_id, Status.CONFIRMED, "", _time(m.reserved_at))
+    return OrderDecided(m.order_id, m.user_id, Status.CONFIRMED, "", to_datetime(m.reserved_at))
 
 
 def rejected(m: OrderRejected) -> OrderDecided:
-    return OrderDecided(m.order_id, m.user_id, Status.REJECTED, m.reason, _time(m.rejected_at))
+    return OrderDecided(m.order_id, m.user_id, Status.REJECTED, m.reason, to_datetime(m.rejected_at))
 
 
 def stock_changed(m: StockLevel) -> StockChanged:
-    return StockChanged(m.sku, m.on_hand, m.reserved, _time(m.updated_at), m.cause_id)
+    return StockChanged(m.sku, m.on_hand, m.reserved, to_datetime(m.updated_at), m.cause_id)
 
 
 def minute_counted(m: OrderRateWindow) -> MinuteCounted:
-    return MinuteCounted(_time(m.window_start), m.order_count)
+    return MinuteCounted(to_datetime(m.window_start), m.order_count)
 
 
 class EventDecoder:
