@@ -19,6 +19,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 
 import psycopg
 from psycopg import sql
@@ -56,24 +57,24 @@ STAGING: dict[str, tuple[tuple[str, str], ...]] = {
     "staged_minutes": (("seq", "bigint"), ("minute", "timestamptz"), ("orders", "bigint")),
 }  # fmt: skip
 
-# Each stage's jobs run at once, each on a connection of its own; a job names the read-model
-# table it fills, if any, and its statements ({s} is the replay schema). The second stage
-# reads the tables the first makes: each order's first OrderCreated and first outcome.
-BUILD_STAGES: tuple[tuple[tuple[str | None, tuple[str, ...]], ...], ...] = (
+# Each stage's jobs run `workers` at a time, each on a connection of its own; a job is its
+# statements ({s} is the replay schema), longest first. The second stage reads the tables
+# the first makes: each order's first OrderCreated and first outcome.
+BUILD_STAGES: tuple[tuple[tuple[str, ...], ...], ...] = (
     (
-        (None, ("""CREATE UNLOGGED TABLE {s}.first_placed AS
-            SELECT DISTINCT ON (order_id) * FROM {s}.staged_placed ORDER BY order_id, seq""",)),
-        (None, ("""CREATE UNLOGGED TABLE {s}.first_decided AS
-            SELECT DISTINCT ON (order_id) * FROM {s}.staged_decided ORDER BY order_id, seq""",)),
-        ("stock_levels", ("""INSERT INTO {s}.stock_levels (sku, on_hand, reserved, updated_at, cause_id)
+        ("""CREATE UNLOGGED TABLE {s}.first_placed AS
+            SELECT DISTINCT ON (order_id) * FROM {s}.staged_placed ORDER BY order_id, seq""",),
+        ("""CREATE UNLOGGED TABLE {s}.first_decided AS
+            SELECT DISTINCT ON (order_id) * FROM {s}.staged_decided ORDER BY order_id, seq""",),
+        ("""INSERT INTO {s}.stock_levels (sku, on_hand, reserved, updated_at, cause_id)
             SELECT DISTINCT ON (sku) sku, on_hand, reserved, updated_at, cause_id
-            FROM {s}.staged_stock ORDER BY sku, seq DESC""",)),
-        ("orders_per_minute", ("""INSERT INTO {s}.orders_per_minute (minute, orders)
+            FROM {s}.staged_stock ORDER BY sku, seq DESC""",),
+        ("""INSERT INTO {s}.orders_per_minute (minute, orders)
             SELECT DISTINCT ON (minute) minute, orders FROM {s}.staged_minutes
-            ORDER BY minute, seq DESC""",)),
+            ORDER BY minute, seq DESC""",),
     ),
     (
-        ("orders", (
+        (
             # An order whose OrderCreated came keeps its user and figures whatever its outcome says.
             """INSERT INTO {s}.orders (order_id, user_id, status, reason, total_cents, idempotency_key,
                                        created_at, decided_at, currency)
@@ -85,29 +86,43 @@ BUILD_STAGES: tuple[tuple[tuple[str | None, tuple[str, ...]], ...], ...] = (
                SELECT d.order_id, d.user_id, d.status, d.reason, d.decided_at
                FROM {s}.first_decided d
                WHERE NOT EXISTS (SELECT FROM {s}.first_placed p WHERE p.order_id = d.order_id)""",
-        )),
-        ("order_status_history", ("""INSERT INTO {s}.order_status_history (order_id, status, reason, at)
+        ),
+        ("""INSERT INTO {s}.order_lines (order_id, line_no, sku, quantity, unit_price_cents)
+            SELECT l.order_id, l.line_no, l.sku, l.quantity, l.unit_price_cents
+            FROM {s}.staged_lines l JOIN {s}.first_placed p ON p.seq = l.seq""",),
+        ("""INSERT INTO {s}.order_status_history (order_id, status, reason, at)
             SELECT order_id, 'PENDING', '', created_at FROM {s}.first_placed
             UNION ALL
-            SELECT order_id, status, reason, decided_at FROM {s}.first_decided""",)),
-        ("order_lines", ("""INSERT INTO {s}.order_lines (order_id, line_no, sku, quantity, unit_price_cents)
-            SELECT l.order_id, l.line_no, l.sku, l.quantity, l.unit_price_cents
-            FROM {s}.staged_lines l JOIN {s}.first_placed p ON p.seq = l.seq""",)),
+            SELECT order_id, status, reason, decided_at FROM {s}.first_decided""",),
     ),
 )  # fmt: skip
 # The sorts of the whole log (above, and the indexes' builds) take a fraction of the time
 # in memory.
 BUILD_WORK_MEM = "256MB"
-# The tables' indexes and their constraints (primary keys), to drop while the tables fill
-# and build again afterwards: one sorted build each instead of a descent per row.
+# The read-model tables' indexes, with the constraints (primary keys) they back: dropped
+# while the tables fill and built afterwards, one sorted build each instead of a descent
+# per row.
 INDEXES = """
-SELECT t.relname, i.relname, pg_get_indexdef(x.indexrelid), c.conname, pg_get_constraintdef(c.oid)
+SELECT t.relname, i.relname, pg_get_indexdef(x.indexrelid), c.conname, c.contype
 FROM pg_index x
 JOIN pg_class i ON i.oid = x.indexrelid
 JOIN pg_class t ON t.oid = x.indrelid
 LEFT JOIN pg_constraint c ON c.conindid = x.indexrelid AND c.conrelid = t.oid
-WHERE t.relnamespace = %s::regnamespace AND t.relname = %s
+WHERE t.relnamespace = %s::regnamespace AND t.relname = ANY(%s)
 """
+TABLE_SIZES = "SELECT relname, pg_relation_size(oid) FROM pg_class WHERE relnamespace = %s::regnamespace"
+# How a constraint takes over the index built for it.
+CONSTRAINT_USING_INDEX = {"p": "PRIMARY KEY", "u": "UNIQUE"}
+
+
+@dataclass(frozen=True)
+class _Index:
+    table: str
+    name: str
+    definition: str
+    # The constraint the index backs, if any: its name and pg_constraint.contype.
+    constraint: str | None
+    constraint_type: str | None
 
 
 def _table(schema: str, table: str) -> sql.Composed:
@@ -214,37 +229,49 @@ class StagedEvents:
 
 
 def build(connect: Callable[[], psycopg.Connection], schema: str = REPLAY_SCHEMA, workers: int = 2) -> None:
-    """Fills the schema's read-model tables from everything staged, `workers` jobs at a time."""
+    """Fills the schema's read-model tables from everything staged, `workers` jobs at a time.
+
+    The tables fill without their indexes; each index is then built as a job of its own
+    (a table's several indexes at once: CREATE INDEX takes a lock that shares), and the
+    constraints last take over the indexes built for them.
+    """
+    with connect() as conn, conn.transaction():
+        indexes = [_Index(*row) for row in conn.execute(INDEXES, (schema, list(TABLES))).fetchall()]
+        for index in indexes:
+            if index.constraint is None:
+                conn.execute(sql.SQL("DROP INDEX {}").format(_table(schema, index.name)))
+            else:
+                drop = sql.SQL("ALTER TABLE {} DROP CONSTRAINT {}")
+                conn.execute(drop.format(_table(schema, index.table), sql.Identifier(index.constraint)))
     with ThreadPoolExecutor(workers) as pool:
         for stage in BUILD_STAGES:
-            list(pool.map(lambda job: _run(connect, schema, *job), stage))
+            jobs = [
+                [sql.SQL(statement).format(s=sql.Identifier(schema)) for statement in job] for job in stage
+            ]
+            list(pool.map(lambda statements: _run(connect, statements), jobs))
+        with connect() as conn:
+            sizes: dict[str, int] = dict(conn.execute(TABLE_SIZES, (schema,)).fetchall())
+        # The largest tables' indexes first, so that the longest builds start first.
+        indexes.sort(key=lambda index: -sizes.get(index.table, 0))
+        list(pool.map(lambda index: _run(connect, [sql.SQL(index.definition)]), indexes))
+    with connect() as conn, conn.transaction():
+        for index in indexes:
+            if index.constraint is not None:
+                add = sql.SQL("ALTER TABLE {} ADD CONSTRAINT {} {} USING INDEX {}")
+                kind = sql.SQL(CONSTRAINT_USING_INDEX[str(index.constraint_type)])
+                table, name = _table(schema, index.table), sql.Identifier(index.constraint)
+                conn.execute(add.format(table, name, kind, sql.Identifier(index.name)))
 
 
-def _run(
-    connect: Callable[[], psycopg.Connection], schema: str, table: str | None, statements: Sequence[str]
-) -> None:
-    """A build job, in one transaction; the table it fills has its indexes built afterwards."""
+def _run(connect: Callable[[], psycopg.Connection], statements: Sequence[sql.SQL | sql.Composed]) -> None:
+    """A build job, in one transaction of its own."""
     with connect() as conn, conn.transaction():
         for setting in ("work_mem", "maintenance_work_mem"):
             conn.execute(
                 sql.SQL("SET LOCAL {} = {}").format(sql.Identifier(setting), sql.Literal(BUILD_WORK_MEM))
             )
-        indexes = conn.execute(INDEXES, (schema, table)).fetchall() if table else []
-        for owner, index, _, constraint, _ in indexes:
-            if constraint is None:
-                conn.execute(sql.SQL("DROP INDEX {}").format(_table(schema, index)))
-            else:
-                drop = sql.SQL("ALTER TABLE {} DROP CONSTRAINT {}")
-                conn.execute(drop.format(_table(schema, owner), sql.Identifier(constraint)))
         for statement in statements:
-            conn.execute(sql.SQL(statement).format(s=sql.Identifier(schema)))
-        for owner, _, index_definition, constraint, constraint_definition in indexes:
-            if constraint is None:
-                conn.execute(index_definition)
-            else:
-                add = sql.SQL("ALTER TABLE {} ADD CONSTRAINT {} {}")
-                definition = sql.SQL(constraint_definition)
-                conn.execute(add.format(_table(schema, owner), sql.Identifier(constraint), definition))
+            conn.execute(statement)
 
 
 def swap(checkpoints: CheckpointStore[psycopg.Connection], next_offsets: dict[Position, int]) -> None:

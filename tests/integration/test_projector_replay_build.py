@@ -116,3 +116,41 @@ def test_the_bulk_build_leaves_the_rows_the_live_upserts_leave(
     finally:
         postgres_replay.drop_schema(conn, live)
         postgres_replay.drop_schema(conn, replayed)
+
+
+STRUCTURE = """
+SELECT t.relname, 'constraint', c.conname, pg_get_constraintdef(c.oid)
+FROM pg_constraint c JOIN pg_class t ON t.oid = c.conrelid
+WHERE t.relnamespace = %(schema)s::regnamespace AND t.relname = ANY(%(tables)s)
+UNION ALL
+SELECT t.relname, 'index', i.relname, replace(pg_get_indexdef(i.oid), %(schema)s || '.', '')
+FROM pg_index x JOIN pg_class i ON i.oid = x.indexrelid JOIN pg_class t ON t.oid = x.indrelid
+WHERE t.relnamespace = %(schema)s::regnamespace AND t.relname = ANY(%(tables)s)
+ORDER BY 1, 2, 3
+"""
+
+
+def _structure(conn: psycopg.Connection, schema: str) -> list[tuple[Any, ...]]:
+    """The tables' constraints and indexes, named and defined, without the schema's name."""
+    return conn.execute(STRUCTURE, {"schema": schema, "tables": list(TABLES)}).fetchall()
+
+
+def test_the_built_tables_have_the_migrated_tables_indexes_and_constraints(
+    settings: Settings, conn: psycopg.Connection
+) -> None:
+    replayed = f"test_replayed_{uuid.uuid4().hex[:8]}"
+    log = [
+        OrderPlaced("o1", "u1", (OrderLine("S1", 1, 100),), 100, "k1", START, "USD"),
+        OrderDecided("o1", "u1", Status.CONFIRMED, "", START),
+        StockChanged("S1", 9, 1, START, "o1"),
+        MinuteCounted(START, 1),
+    ]
+    try:
+        postgres_replay.prepare(conn, replayed)
+        _replayed(conn, settings.postgres.dsn, replayed, log, len(log))
+        built, migrated = _structure(conn, replayed), _structure(conn, "public")
+        assert {row[0] for row in built} == set(TABLES)
+        assert {"orders_pkey", "orders_user_id_created_at_order_id_idx"} <= {row[2] for row in built}
+        assert built == migrated
+    finally:
+        postgres_replay.drop_schema(conn, replayed)
