@@ -139,7 +139,7 @@ def test_the_built_tables_have_the_migrated_tables_indexes_and_constraints(
     settings: Settings, conn: psycopg.Connection
 ) -> None:
     replayed = f"test_replayed_{uuid.uuid4().hex[:8]}"
-    log = [
+    log: list[Event] = [
         OrderPlaced("o1", "u1", (OrderLine("S1", 1, 100),), 100, "k1", START, "USD"),
         OrderDecided("o1", "u1", Status.CONFIRMED, "", START),
         StockChanged("S1", 9, 1, START, "o1"),
