@@ -13,13 +13,12 @@ from pathlib import Path
 
 import psycopg
 import pytest
-from aiosmtpd.controller import Controller
 from confluent_kafka import Producer
 from orderflow.inventory.v1.events_pb2 import OrderRejected, OrderReserved, ReservedItem
 
 from devstack import control
 from devstack.spec import VAR
-from mail_catcher.mailbox import RECEIPTS, Mailbox, file_name
+from mail_catcher.mailbox import RECEIPTS, CatcherController, Mailbox, file_name
 from notify_svc.adapters.sinks import EmailSink
 from notify_svc.domain.model import Line, OrderConfirmed, notification_for
 from notify_svc.domain.ports import SinkFailed
@@ -87,7 +86,7 @@ def smtp_server(tmp_path: Path) -> Iterator[tuple[Mailbox, int]]:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = int(probe.getsockname()[1])
-    controller = Controller(mailbox, hostname="127.0.0.1", port=port)
+    controller = CatcherController(mailbox, hostname="127.0.0.1", port=port)
     controller.start()
     yield mailbox, port
     controller.stop()
