@@ -1,4 +1,4 @@
-"""The outbox in Postgres (table notification_outbox, migration 0003)."""
+"""The outbox in Postgres (table notification_outbox, migrations 0003 and 0007)."""
 
 from __future__ import annotations
 
@@ -34,7 +34,8 @@ UPDATE notification_outbox AS n SET
     state = CASE WHEN r.delivered THEN 'delivered' WHEN r.retry_at IS NULL THEN 'parked' ELSE 'pending' END,
     delivered_at = CASE WHEN r.delivered THEN now() ELSE n.delivered_at END,
     last_error = CASE WHEN r.delivered THEN n.last_error ELSE r.error END,
-    next_attempt_at = coalesce(r.retry_at, n.next_attempt_at)
+    next_attempt_at = coalesce(r.retry_at, n.next_attempt_at),
+    leased_until = NULL
 FROM unnest(%s::text[], %s::text[], %s::bool[], %s::text[], %s::timestamptz[])
     AS r(order_id, sink, delivered, error, retry_at)
 WHERE n.order_id = r.order_id AND n.sink = r.sink
@@ -42,9 +43,22 @@ WHERE n.order_id = r.order_id AND n.sink = r.sink
 MAX_SETTLE_BATCH = 500
 
 
+# The due rows of a sink not leased now, leased (FOR UPDATE SKIP LOCKED: concurrent senders
+# never share a notice). The lease is a column no index covers, so that update is HOT.
+LEASE = f"""
+UPDATE notification_outbox SET leased_until = now() + make_interval(secs => %(lease)s)
+WHERE (order_id, sink) IN (
+    SELECT order_id, sink FROM notification_outbox
+    WHERE state = 'pending' AND sink = %(sink)s AND next_attempt_at <= now()
+      AND (leased_until IS NULL OR leased_until <= now())
+    ORDER BY next_attempt_at LIMIT %(limit)s FOR UPDATE SKIP LOCKED)
+RETURNING {COLUMNS}, attempts, created_at
+"""
+
+
 class PostgresOutbox:
-    """Leases due rows by pushing their next attempt past the lease (FOR UPDATE SKIP LOCKED,
-    so concurrent senders never share a notice); a sender that dies lets them fall due.
+    """Leases due rows until `lease_seconds` from now; a sender that dies lets them fall due
+    then. A settlement ends the lease.
 
     Settlements are group-committed: those that come in while one batch is written go
     together in the next, so a notice is recorded one round trip after its send at most.
@@ -56,14 +70,7 @@ class PostgresOutbox:
 
     async def due(self, sink: str, limit: int) -> Sequence[Pending]:
         async with self._pool.connection() as conn:
-            cursor = await conn.execute(
-                "UPDATE notification_outbox SET next_attempt_at = now() + make_interval(secs => %s)"
-                " WHERE (order_id, sink) IN (SELECT order_id, sink FROM notification_outbox"
-                "   WHERE state = 'pending' AND sink = %s AND next_attempt_at <= now()"
-                "   ORDER BY next_attempt_at LIMIT %s FOR UPDATE SKIP LOCKED)"
-                f" RETURNING {COLUMNS}, attempts, created_at",
-                (self._lease_seconds, sink, limit),
-            )
+            cursor = await conn.execute(LEASE, {"lease": self._lease_seconds, "sink": sink, "limit": limit})
             rows = sorted(await cursor.fetchall(), key=lambda row: row[-1])
         return [Pending(Notification(o, u, k, r, s, b), sink, n) for o, sink, k, u, r, s, b, n, _at in rows]
 
