@@ -105,6 +105,24 @@ def test_a_delivered_notice_is_never_due_again(settings: Settings, unique: str) 
     assert states == [("delivered", True, None)] * 2
 
 
+def test_a_notice_recorded_twice_in_one_batch_or_again_later_is_one_row(
+    settings: Settings, unique: str
+) -> None:
+    sink = f"test-{unique}"
+    recorded(settings.postgres.dsn, sink, f"o-{unique}", f"o-{unique}", f"o-{unique}-2")
+    recorded(settings.postgres.dsn, sink, f"o-{unique}")
+    with psycopg.connect(settings.postgres.dsn) as conn:
+        rows = conn.execute(
+            "SELECT order_id, kind, recipient, source_topic, source_value FROM notification_outbox"
+            " WHERE sink = %s ORDER BY order_id",
+            (sink,),
+        ).fetchall()
+    assert rows == [
+        (order_id, "confirmed", "u1@x.test", "inventory.reserved", b"event")
+        for order_id in (f"o-{unique}", f"o-{unique}-2")
+    ]
+
+
 def test_0007_keeps_a_lease_taken_before_it_and_leaves_room_for_hot_updates(scratch: str) -> None:
     alembic(scratch, "upgrade", "0006")
     recorded(scratch, "email", "o-leased", "o-due")
