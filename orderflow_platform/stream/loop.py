@@ -30,10 +30,24 @@ R = TypeVar("R")
 
 @dataclass(frozen=True)
 class Batching:
-    """A batch is up to `max_records`, or what arrived within `linger_seconds`."""
+    """A batch is up to `max_records`, or what arrived within `linger_seconds`.
+
+    With `busy_records_per_second`, a loop whose last batch arrived at least that fast
+    lingers `busy_linger_seconds` instead: a commit's fixed cost (a transaction's round
+    trips, a produce request and a verification per partition it touches) is shared by
+    more records when CPU is what limits, and a quiet loop keeps its short linger."""
 
     max_records: int
     linger_seconds: float
+    busy_records_per_second: float | None = None
+    busy_linger_seconds: float = 0.0
+
+    def next_linger(self, arrived: int, lingered: float) -> float:
+        """The linger of the next batch, after `arrived` records came in `lingered` seconds."""
+        busy = self.busy_records_per_second
+        if busy is not None and arrived >= busy * lingered:
+            return self.busy_linger_seconds
+        return self.linger_seconds
 
 
 class CommitStrategy(Protocol):
@@ -91,10 +105,14 @@ class StreamLoop:
             on_revoke=lambda _, partitions: self._strategy.revoked(partitions),
             on_lost=lambda _, partitions: self._strategy.revoked(partitions),
         )
+        linger = self.batching.linger_seconds
         try:
             while not shutdown.requested:
-                messages = self._consumer.consume(self.batching.max_records, self.batching.linger_seconds)
+                # One consume per batch, so that rebalance callbacks (run inside it) always
+                # fall between batches.
+                messages = self._consumer.consume(self.batching.max_records, linger)
                 self._strategy.handle(records(messages))
+                linger = self.batching.next_linger(len(messages), linger)
                 if self._strategy.ready():
                     self.assigned.set()
         finally:
