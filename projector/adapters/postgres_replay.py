@@ -101,9 +101,9 @@ BUILD_SETTINGS = {
     # time in memory.
     "work_mem": "256MB",
     "maintenance_work_mem": "256MB",
-    # The build runs a job per core already; Postgres's parallel workers on top of them only
-    # contend for the same cores (a build of the dev stack's read models: 17.5-19.7 s with
-    # them, 15.0-15.7 s without).
+    # `orderflow replay` builds with a job per core (`workers`); Postgres's parallel workers
+    # on top of them only contend for the same cores (a build of the dev stack's read
+    # models: 17.5-19.7 s with them, 15.0-15.7 s without).
     "max_parallel_workers_per_gather": "0",
     "max_parallel_maintenance_workers": "0",
 }
