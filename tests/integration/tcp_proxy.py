@@ -3,16 +3,33 @@
 from __future__ import annotations
 
 import contextlib
+import random
 import socket
 import threading
+
+from devstack.ports import PROC
+
+
+def port_outside_the_ephemeral_range() -> int:
+    """A free port the kernel never gives a client socket as its source port. Port 0 picks
+    one inside that range: while the proxy was cut, any outgoing connection could take it,
+    and the proxy could not listen on it again (EADDRINUSE, the Postgres outage test's
+    rare failure), just as devstack/ports.py describes for the services' ports."""
+    low = int((PROC / "ip_local_port_range").read_text().split()[0])
+    for port in random.sample(range(low // 2, low), 200):
+        with socket.socket() as probe:
+            try:
+                probe.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+            return port
+    raise RuntimeError(f"no free port below {low}")
 
 
 class TcpProxy:
     def __init__(self, target_port: int) -> None:
         self._target = ("127.0.0.1", target_port)
-        with socket.socket() as probe:
-            probe.bind(("127.0.0.1", 0))
-            self.port = int(probe.getsockname()[1])
+        self.port = port_outside_the_ephemeral_range()
         self._listener: socket.socket | None = None
         self._connections: list[socket.socket] = []
         self._lock = threading.Lock()

@@ -190,7 +190,11 @@ def test_postgres_going_away_and_back_loses_and_repeats_nothing(
         eventually(lambda: rows(settings, table) == list(range(300)), 60)
     finally:
         done.request()
-        proxy.open()
-        runner.join()
-        proxy.cut()
+        try:
+            proxy.open()
+        finally:
+            # Joined whatever happened to the proxy: a loop left running outlives the test,
+            # and its session holds the table that the fixture drops.
+            runner.join()
+            proxy.cut()
     assert runner.is_alive() is False and rows(settings, table) == list(range(300))
