@@ -139,27 +139,42 @@ class Offsets:
         return found
 
 
+def _lag_families() -> tuple[GaugeMetricFamily, GaugeMetricFamily, GaugeMetricFamily]:
+    """The lag, position and stable-end families, empty."""
+    lags = GaugeMetricFamily(
+        "orderflow_consumer_group_lag",
+        "Records of a partition the consumer has not processed yet (read_committed end - position)",
+        labels=["group", "topic", "partition", "offsets"],
+    )
+    positions = GaugeMetricFamily(
+        "orderflow_consumer_group_position",
+        "The next offset the consumer will process, as it stored it",
+        labels=["group", "topic", "partition", "offsets"],
+    )
+    stable_ends = GaugeMetricFamily(
+        "orderflow_topic_stable_end_offset",
+        "A partition's last stable offset: as far as a read_committed consumer can read",
+        labels=["topic", "partition"],
+    )
+    return lags, positions, stable_ends
+
+
 class LagCollector(Collector):
     def __init__(self, offsets: Offsets, consumers: list[Consumer]) -> None:
         self._offsets, self._consumers = offsets, consumers
         self._failures: Tally[str] = Tally()
 
+    def describe(self) -> Iterator[Metric]:
+        """The families `collect` yields, without asking Kafka. Without it, registering the
+        collector ran a whole collect at start-up, when the broker may still be loading its
+        group coordinator, and the exporter died of SIGSEGV in librdkafka's main thread within
+        a second of starting, once in every CI run: an admin client's OffsetFetch can crash
+        so while the coordinator is not ready (confluent-kafka-python#1982)."""
+        yield from _lag_families()
+        yield self._failure_family()
+
     def collect(self) -> Iterator[Metric]:
-        lags = GaugeMetricFamily(
-            "orderflow_consumer_group_lag",
-            "Records of a partition the consumer has not processed yet (read_committed end - position)",
-            labels=["group", "topic", "partition", "offsets"],
-        )
-        positions = GaugeMetricFamily(
-            "orderflow_consumer_group_position",
-            "The next offset the consumer will process, as it stored it",
-            labels=["group", "topic", "partition", "offsets"],
-        )
-        stable_ends = GaugeMetricFamily(
-            "orderflow_topic_stable_end_offset",
-            "A partition's last stable offset: as far as a read_committed consumer can read",
-            labels=["topic", "partition"],
-        )
+        lags, positions, stable_ends = _lag_families()
         try:
             partitions = self._offsets.partitions(t for c in self._consumers for t in c.topics)
             ends = self._offsets.ends(partitions, LATEST)
@@ -182,6 +197,9 @@ class LagCollector(Collector):
                     positions.add_metric(
                         labels, at.get((topic, partition), starts.get((topic, partition), 0))
                     )
+        yield from (lags, positions, stable_ends, self._failure_family())
+
+    def _failure_family(self) -> CounterMetricFamily:
         failures = CounterMetricFamily(
             "orderflow_lag_exporter_failures",
             "Scrapes whose offsets could not be read, by where from",
@@ -189,7 +207,7 @@ class LagCollector(Collector):
         )
         for source in ("kafka", "postgres"):
             failures.add_metric([source], self._failures[source])
-        yield from (lags, positions, stable_ends, failures)
+        return failures
 
     def _positions(self) -> dict[str, dict[Position, int]]:
         in_postgres = [c.name for c in self._consumers if c.offsets == "postgres"]

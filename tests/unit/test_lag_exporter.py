@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+from typing import Any, cast
+
+from prometheus_client import CollectorRegistry
+
 from aggregator.adapters import events as aggregator_events
 from aggregator.bootstrap import GROUP_ID as AGGREGATOR_GROUP
 from inventory_svc.bootstrap import GROUP_ID as INVENTORY_GROUP
@@ -9,7 +13,7 @@ from inventory_svc.entrypoints.stream import INPUTS as INVENTORY_INPUTS
 from notify_svc.adapters.events import TOPICS as NOTIFY_TOPICS
 from notify_svc.entrypoints.consumer import CONSUMER_NAME as NOTIFY_CONSUMER
 from orderflow_ops.connect import AUDIT_CONNECTOR, connector_config
-from orderflow_ops.lag_exporter import Consumer, lag, load_consumers, parked_by
+from orderflow_ops.lag_exporter import Consumer, LagCollector, Offsets, lag, load_consumers, parked_by
 from projector.adapters.events import TOPICS as PROJECTOR_TOPICS
 from projector.entrypoints.consumer import CONSUMER_NAME as PROJECTOR_CONSUMER
 
@@ -40,3 +44,22 @@ def test_every_consumer_of_the_stack_is_watched_with_its_own_group_and_topics() 
         Consumer(NOTIFY_CONSUMER, "postgres", tuple(NOTIFY_TOPICS)),
     }
     assert set(load_consumers()) == expected
+
+
+class UnreachableOffsets:
+    """Offsets that must not be asked for: any call fails the test."""
+
+    def __getattr__(self, name: str) -> Any:
+        raise AssertionError(f"asked Kafka or Postgres ({name}) before any scrape")
+
+
+def test_registering_the_lag_collector_asks_kafka_nothing() -> None:
+    registry = CollectorRegistry()
+    collector = LagCollector(cast(Offsets, UnreachableOffsets()), load_consumers())
+    registry.register(collector)
+    assert {family.name for family in collector.describe()} == {
+        "orderflow_consumer_group_lag",
+        "orderflow_consumer_group_position",
+        "orderflow_topic_stable_end_offset",
+        "orderflow_lag_exporter_failures",
+    }
