@@ -41,8 +41,7 @@ CO_PARTITIONED = (
     # A SKU's commands reach the replica that holds its stock.
     (INVENTORY_COMMANDS, INVENTORY_STOCK),
     # An order's line results and saga state reach its coordinator, the owner of its partition.
-    # Its outcome is written in its partition too (fewer partitions per transaction).
-    (ORDERS_CREATED, INVENTORY_LINE_RESULTS, INVENTORY_PROGRESS, INVENTORY_RESERVED, INVENTORY_FAILED),
+    (ORDERS_CREATED, INVENTORY_LINE_RESULTS, INVENTORY_PROGRESS),
     # A window's orders reach the replica that holds its state.
     (AGGREGATOR_WINDOW_ORDERS, AGGREGATOR_WINDOWS),
 )

@@ -171,7 +171,7 @@ class InventoryProcessor:
                 outputs = handlers.settle_line(result, partition, state, self._local_stock)
         except events.InvalidEvent as invalid:
             raise PoisonMessage(str(invalid)) from invalid
-        return [self._record(output, partition) for output in outputs]
+        return [self._record(output) for output in outputs]
 
     def _local_stock(self, sku: str) -> InventoryState | None:
         """The stock state of the SKU's commands partition, when this member holds it: the
@@ -180,12 +180,7 @@ class InventoryProcessor:
             return None
         return self._stock.get(partition_for(sku.encode(), self._command_partitions))
 
-    def _record(self, output: Output, partition: int) -> OutRecord:
-        """`partition` is the input's: for a settlement, its saga's (an order and its line
-        results arrive in the order's partition). The outcome goes there too, so a
-        transaction writes outcomes only to the partitions this member coordinates, not to
-        all of them, as keying by order id did: each partition a transaction touches costs
-        the broker a produce request and a verification (KIP-890) of its own."""
+    def _record(self, output: Output) -> OutRecord:
         codecs = self._codecs
         match output:
             case StockChanged(stock, cause_id):
@@ -201,13 +196,11 @@ class InventoryProcessor:
                 )
             case Confirmed(order):
                 self._settled("reserved", order.created_at)
-                return codecs.record(
-                    events.RESERVED, order.order_id, events.reserved_record(order), partition
-                )
+                return codecs.record(events.RESERVED, order.order_id, events.reserved_record(order))
             case Rejected(order, short):
                 self._settled("failed", order.created_at)
                 rejected = events.rejected_record(order, short, output.reason)
-                return codecs.record(events.FAILED, order.order_id, rejected, partition)
+                return codecs.record(events.FAILED, order.order_id, rejected)
 
     def _settled(self, outcome: str, created_at: datetime) -> None:
         self._settling.append((outcome, created_at))

@@ -30,7 +30,6 @@ class Outcome:
     order_id: str
     confirmed: bool
     event: inv.OrderReserved | inv.OrderRejected
-    partition: int
 
 
 class Inventory:
@@ -100,14 +99,14 @@ class Inventory:
             if error is not None and error.code() == KafkaError._PARTITION_EOF:
                 continue
             assert error is None, error
-            topic, value, partition = str(message.topic()), message.value(), int(message.partition() or 0)
+            topic, value = str(message.topic()), message.value()
             assert value is not None
             if topic == RESERVED:
                 reserved = self.reserved_codec.decode(topic, value)
-                self.seen.append(Outcome(reserved.order_id, True, reserved, partition))
+                self.seen.append(Outcome(reserved.order_id, True, reserved))
             else:
                 rejected = self.rejected_codec.decode(topic, value)
-                self.seen.append(Outcome(rejected.order_id, False, rejected, partition))
+                self.seen.append(Outcome(rejected.order_id, False, rejected))
 
     def rejection(self, order_id: str) -> inv.OrderRejected:
         (outcome,) = [o for o in self.seen if o.order_id == order_id]

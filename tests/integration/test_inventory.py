@@ -63,20 +63,6 @@ def test_a_short_line_fails_the_order_naming_it_and_releases_the_others(
         expect_stock(inventory, sku, on_hand=on_hand, reserved=0)
 
 
-def test_an_outcome_is_written_in_its_orders_partition(inventory: Inventory, unique: str) -> None:
-    """Not where its order id would hash: so a transaction writes outcomes only to the
-    partitions its member coordinates."""
-    stocked, empty = skus(unique, 2)
-    inventory.set_stock(stocked, 100)
-    users = [f"u-{unique}-{i}" for i in range(12)]
-    orders = {inventory.place(user, (stocked if i % 2 else empty, 1)): user for i, user in enumerate(users)}
-    outcomes = inventory.settle(list(orders))
-    assert {o.confirmed for o in outcomes.values()} == {True, False}
-    assert {order: o.partition for order, o in outcomes.items()} == {
-        order: partition_for(user.encode(), 6) for order, user in orders.items()
-    }
-
-
 def test_one_users_orders_are_settled_in_the_order_they_were_accepted(
     inventory: Inventory, unique: str
 ) -> None:
