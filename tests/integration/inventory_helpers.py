@@ -30,6 +30,8 @@ class Outcome:
     order_id: str
     confirmed: bool
     event: inv.OrderReserved | inv.OrderRejected
+    key: bytes
+    partition: int
 
 
 class Inventory:
@@ -43,6 +45,7 @@ class Inventory:
         self.stub = pb_grpc.InventoryServiceStub(self.channel)
         self.outcomes = clients.consumer(settings.kafka, group_id=f"test-{uuid.uuid4().hex}")
         metadata = self.outcomes.list_topics(timeout=10).topics
+        self.partitions = {topic: len(metadata[topic].partitions) for topic in (RESERVED, FAILED)}
         ends = [TopicPartition(t, p) for t in (RESERVED, FAILED) for p in metadata[t].partitions]
         self.outcomes.assign(
             [
@@ -99,14 +102,16 @@ class Inventory:
             if error is not None and error.code() == KafkaError._PARTITION_EOF:
                 continue
             assert error is None, error
-            topic, value = str(message.topic()), message.value()
-            assert value is not None
+            topic, key, value = str(message.topic()), message.key(), message.value()
+            assert key is not None and value is not None
+            partition = message.partition()
+            assert partition is not None
             if topic == RESERVED:
                 reserved = self.reserved_codec.decode(topic, value)
-                self.seen.append(Outcome(reserved.order_id, True, reserved))
+                self.seen.append(Outcome(reserved.order_id, True, reserved, key, partition))
             else:
                 rejected = self.rejected_codec.decode(topic, value)
-                self.seen.append(Outcome(rejected.order_id, False, rejected))
+                self.seen.append(Outcome(rejected.order_id, False, rejected, key, partition))
 
     def rejection(self, order_id: str) -> inv.OrderRejected:
         (outcome,) = [o for o in self.seen if o.order_id == order_id]

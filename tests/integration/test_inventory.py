@@ -14,7 +14,7 @@ from orderflow.inventory.v1 import events_pb2 as inv
 from orderflow.order.v1.events_pb2 import OrderCreated
 
 from devstack import control
-from inventory_svc.adapters.events import COMMANDS, ORDERS
+from inventory_svc.adapters.events import COMMANDS, FAILED, ORDERS, RESERVED
 from inventory_svc.entrypoints.stream import MESSAGE_TYPES, InventoryProcessor
 from orderflow_platform.kafka import clients
 from orderflow_platform.kafka.log_search import partition_for
@@ -81,6 +81,25 @@ def test_a_burst_for_one_sku_never_oversells(inventory: Inventory, unique: str) 
     confirmed = sum(1 + i % 3 for i, o in enumerate(orders) if outcomes[o].confirmed)
     assert 48 <= confirmed <= 50
     expect_stock(inventory, sku, on_hand=50, reserved=confirmed)
+
+
+def test_every_outcome_is_keyed_by_its_order_and_lands_in_the_partition_that_key_hashes_to(
+    inventory: Inventory, unique: str
+) -> None:
+    """An order's outcomes must share one partition, whichever replica, member or retry
+    writes them: replay and the live projector each keep the first one they read
+    (invariant 6), which is one and the same only inside one partition."""
+    a, b = skus(unique, 2)
+    inventory.set_stock(a, 40)
+    inventory.set_stock(b, 0)
+    lines = [[(a, 1)], [(a, 1), (b, 1)]]
+    orders = [inventory.place(f"u-{unique}-{i % 7}", *lines[i % 2]) for i in range(48)]
+    outcomes = inventory.settle(orders)
+    assert {o.confirmed for o in outcomes.values()} == {True, False}
+    for order_id, outcome in outcomes.items():
+        topic = RESERVED if outcome.confirmed else FAILED
+        assert outcome.key == order_id.encode()
+        assert outcome.partition == partition_for(outcome.key, inventory.partitions[topic])
 
 
 def test_a_repeated_order_created_is_settled_once(inventory: Inventory, unique: str) -> None:
