@@ -57,10 +57,16 @@ def format_ranges(ports: Iterable[int]) -> str:
     return ",".join(ranges)
 
 
+def ephemeral_range(proc: Path = PROC) -> range:
+    """The source ports the kernel may give a client socket."""
+    low, high = (int(bound) for bound in (proc / "ip_local_port_range").read_text().split())
+    return range(low, high + 1)
+
+
 def ephemeral(ports: Iterable[int], proc: Path = PROC) -> set[int]:
     """Those of the ports a client socket could be given as its source port."""
-    low, high = (int(bound) for bound in (proc / "ip_local_port_range").read_text().split())
-    return {port for port in ports if low <= port <= high}
+    source_ports = ephemeral_range(proc)
+    return {port for port in ports if port in source_ports}
 
 
 def reserve(ports: Iterable[int], proc: Path = PROC) -> bool:

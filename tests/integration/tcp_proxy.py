@@ -7,7 +7,7 @@ import random
 import socket
 import threading
 
-from devstack.ports import PROC
+from devstack.ports import ephemeral_range
 
 
 def port_outside_the_ephemeral_range() -> int:
@@ -15,7 +15,7 @@ def port_outside_the_ephemeral_range() -> int:
     one inside that range: while the proxy was cut, any outgoing connection could take it,
     and the proxy could not listen on it again (EADDRINUSE, the Postgres outage test's
     rare failure), just as devstack/ports.py describes for the services' ports."""
-    low = int((PROC / "ip_local_port_range").read_text().split()[0])
+    low = ephemeral_range().start
     for port in random.sample(range(low // 2, low), 200):
         with socket.socket() as probe:
             try:
