@@ -21,13 +21,8 @@ from typing import Literal
 
 import psycopg
 import yaml
-from confluent_kafka import (
-    ConsumerGroupTopicPartitions,
-    IsolationLevel,
-    KafkaException,
-    Message,
-    TopicPartition,
-)
+from confluent_kafka import Consumer as KafkaConsumer
+from confluent_kafka import IsolationLevel, KafkaException, Message, TopicPartition
 from confluent_kafka.admin import AdminClient, OffsetSpec
 from prometheus_client import REGISTRY, start_http_server
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
@@ -97,7 +92,9 @@ class Offsets:
     """Where each partition ends and where each consumer is, asked of Kafka and Postgres."""
 
     def __init__(self, settings: Settings) -> None:
+        self._kafka = settings.kafka
         self._admin: AdminClient = clients.admin_client(settings.kafka)
+        self._groups: dict[str, KafkaConsumer] = {}
         self._dsn = settings.postgres.dsn
 
     def partitions(self, topics: Iterable[str]) -> list[Position]:
@@ -119,11 +116,18 @@ class Offsets:
         )
         return {(tp.topic, tp.partition): future.result().offset for tp, future in futures.items()}
 
-    def committed(self, group: str) -> dict[Position, int]:
-        request = [ConsumerGroupTopicPartitions(group)]
-        answer = self._admin.list_consumer_group_offsets(request, request_timeout=REQUEST_TIMEOUT_SECONDS)
-        result = answer[group].result()
-        return {(tp.topic, tp.partition): tp.offset for tp in result.topic_partitions if tp.offset >= 0}
+    def committed(self, group: str, partitions: list[Position]) -> dict[Position, int]:
+        """The group's committed offsets, read through a consumer of that group that never
+        joins it. The admin client's OffsetFetch has no group handle, and librdkafka can crash
+        on it while the broker's group coordinator is loading (confluent-kafka-python#1982)."""
+        if not partitions:
+            return {}
+        if group not in self._groups:
+            self._groups[group] = clients.consumer(self._kafka, group_id=group)
+        answer = self._groups[group].committed(
+            [TopicPartition(t, p) for t, p in partitions], timeout=REQUEST_TIMEOUT_SECONDS
+        )
+        return {(tp.topic, tp.partition): tp.offset for tp in answer if tp.error is None and tp.offset >= 0}
 
     def checkpoints(self, consumers: list[str]) -> dict[str, dict[Position, int]]:
         found: dict[str, dict[Position, int]] = {name: {} for name in consumers}
@@ -179,7 +183,7 @@ class LagCollector(Collector):
             partitions = self._offsets.partitions(t for c in self._consumers for t in c.topics)
             ends = self._offsets.ends(partitions, LATEST)
             starts = self._offsets.ends(partitions, EARLIEST)
-            stored = self._positions()
+            stored = self._positions(partitions)
         except (KafkaException, psycopg.Error) as failure:
             # No series rather than stale ones: the scrape shows the exporter is blind.
             source = "postgres" if isinstance(failure, psycopg.Error) else "kafka"
@@ -209,12 +213,13 @@ class LagCollector(Collector):
             failures.add_metric([source], self._failures[source])
         return failures
 
-    def _positions(self) -> dict[str, dict[Position, int]]:
+    def _positions(self, partitions: list[Position]) -> dict[str, dict[Position, int]]:
         in_postgres = [c.name for c in self._consumers if c.offsets == "postgres"]
         stored = self._offsets.checkpoints(in_postgres) if in_postgres else {}
         for consumer in self._consumers:
             if consumer.offsets == "kafka":
-                stored[consumer.name] = self._offsets.committed(consumer.name)
+                own = [tp for tp in partitions if tp[0] in consumer.topics]
+                stored[consumer.name] = self._offsets.committed(consumer.name, own)
         return stored
 
 
