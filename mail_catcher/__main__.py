@@ -6,6 +6,8 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+import uvloop
+
 from mail_catcher.mailbox import CatcherController, Mailbox
 from orderflow_platform.logs import configure_logging, get_logger
 from orderflow_platform.settings import load_settings
@@ -20,7 +22,7 @@ def main() -> None:
     host, port = os.environ.get("MAIL_CATCHER_ADDRESS", "127.0.0.1:2525").rsplit(":", 1)
     folder = Path(os.environ.get("MAIL_CATCHER_DIR", str(ROOT / "var" / "mail")))
     mailbox = Mailbox(folder)
-    controller = CatcherController(mailbox, hostname=host, port=int(port))
+    controller = CatcherController(mailbox, loop=uvloop.new_event_loop(), hostname=host, port=int(port))
     controller.start()
     get_logger().info("catching mail", address=f"{host}:{port}", folder=str(folder))
     shutdown.wait()

@@ -9,6 +9,8 @@ from contextlib import AsyncExitStack
 from types import TracebackType
 from typing import Protocol, Self, TypeVar
 
+import uvloop
+
 from orderflow_platform.logs import configure_logging
 from orderflow_platform.metrics import serve_metrics
 from orderflow_platform.settings import Settings
@@ -67,7 +69,9 @@ def run(service: str, build: Callable[[S], App], settings_type: type[S]) -> None
     configure_logging(settings.logging, service=service)
     shutdown = Shutdown().install()
     serve_metrics(settings.metrics.port)
-    asyncio.run(_run(build(settings), shutdown))
+    # uvloop: the same asyncio with libuv's loop underneath, a few percent less CPU per order.
+    with asyncio.Runner(loop_factory=uvloop.new_event_loop) as runner:
+        runner.run(_run(build(settings), shutdown))
 
 
 async def _run(app: App, shutdown: Shutdown) -> None:
