@@ -19,6 +19,8 @@ from orderflow_platform.stream.records import OutRecord, Position
 
 # More polls than any scenario needs: a loop that never finishes fails instead of hanging.
 POLL_BUDGET = 2000
+# The longest an empty poll waits: keeps a test that polls its budget away within seconds.
+IDLE_POLL_SECONDS = 0.005
 
 
 def records(topic: str, values: Iterable[bytes], partition: int = 0, first_offset: int = 0) -> list[Message]:
@@ -99,9 +101,19 @@ class FakeConsumer:
             taken = log[self.positions[position] : self.positions[position] + num_messages - len(batch)]
             self.positions[position] += len(taken)
             batch += taken
-        if not batch and self._until():
-            self._shutdown.request()
+        if not batch:
+            if self._until():
+                self._shutdown.request()
+            else:
+                self._idle(timeout)
         return batch
+
+    def _idle(self, timeout: float) -> None:
+        """Waits as an empty poll does, letting other threads (a state loader) run: a poll
+        that returned at once could spin through the budget inside one GIL switch interval
+        while the thread the test waits for never got to run."""
+        with self._kafka.arrived:
+            self._kafka.arrived.wait(IDLE_POLL_SECONDS if timeout < 0 else min(timeout, IDLE_POLL_SECONDS))
 
     def assign(self, partitions: list[TopicPartition]) -> None:
         self.positions = {(tp.topic, tp.partition): max(tp.offset, 0) for tp in partitions}
