@@ -299,12 +299,26 @@ def swap(checkpoints: CheckpointStore[psycopg.Connection], next_offsets: dict[Po
         drop_schema(conn, RETIRED_SCHEMA)
         conn.execute(sql.SQL("CREATE SCHEMA {}").format(sql.Identifier(RETIRED_SCHEMA)))
         for table in TABLES:
+            _carry_storage_parameters(conn, table)
             move = "ALTER TABLE {} SET SCHEMA {}"
             conn.execute(sql.SQL(move).format(_table(LIVE_SCHEMA, table), sql.Identifier(RETIRED_SCHEMA)))
             conn.execute(sql.SQL(move).format(_table(REPLAY_SCHEMA, table), sql.Identifier(LIVE_SCHEMA)))
         tx.checkpoints.replace(next_offsets)
         drop_schema(conn, RETIRED_SCHEMA)
         drop_schema(conn, REPLAY_SCHEMA)
+
+
+def _carry_storage_parameters(conn: psycopg.Connection, table: str) -> None:
+    """Gives the replayed table the live one's storage parameters (the orders' fillfactor,
+    migration 0008), which `CREATE TABLE ... LIKE` does not copy. Set after the build, so
+    they shape the pages written from now on, and the replayed rows stay packed."""
+    row = conn.execute(
+        "SELECT reloptions FROM pg_class WHERE oid = %s::regclass",
+        (_table(LIVE_SCHEMA, table).as_string(conn),),
+    ).fetchone()
+    if row and row[0]:
+        options = sql.SQL(", ").join(sql.SQL(option) for option in row[0])
+        conn.execute(sql.SQL("ALTER TABLE {} SET ({})").format(_table(REPLAY_SCHEMA, table), options))
 
 
 def row_counts(conn: psycopg.Connection, schema: str = LIVE_SCHEMA) -> dict[str, int]:

@@ -79,3 +79,16 @@ def test_downgrade_keeps_the_request_ledger_and_upgrade_comes_back(scratch: str)
         assert conn.execute("SELECT order_id FROM order_requests").fetchall() == [("o1",)]
     alembic(scratch, "upgrade", "0002")
     populate_read_models(scratch)
+
+
+def test_0008_leaves_room_in_the_orders_pages_for_their_decision_and_takes_it_back(scratch: str) -> None:
+    alembic(scratch, "upgrade", "0007")
+    populate_read_models(scratch)
+    alembic(scratch, "upgrade", "0008")
+    reloptions = "SELECT reloptions FROM pg_class WHERE relname = 'orders'"
+    with psycopg.connect(scratch) as conn:
+        assert conn.execute(reloptions).fetchone() == (["fillfactor=70"],)
+        assert conn.execute("SELECT count(*) FROM orders").fetchone() == (1,)
+    alembic(scratch, "downgrade", "0007")
+    with psycopg.connect(scratch) as conn:
+        assert conn.execute(reloptions).fetchone() == (None,)

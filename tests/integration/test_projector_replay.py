@@ -49,6 +49,9 @@ def test_replay_equals_live_and_hands_over_to_the_live_projector(settings: Setti
     assert report.events > 0 and report.rows["orders"] >= len(before)
     with psycopg.connect(settings.postgres.dsn) as conn:
         assert before <= {row[0] for row in conn.execute("SELECT order_id FROM orders")}
+        # The replayed table keeps the live one's room for HOT updates (migration 0008).
+        options = conn.execute("SELECT reloptions FROM pg_class WHERE oid = 'orders'::regclass").fetchone()
+        assert options == (["fillfactor=70"],)
     assert scalar(settings, PER_MINUTE, at) == 6
     events.created(user, at)
     events.flush()
