@@ -4,10 +4,13 @@ their opening however the run ends, and a failed background loop ending the proc
 from __future__ import annotations
 
 import asyncio
+import gc
+from collections.abc import Iterator
 from contextlib import AsyncExitStack
 
 import pytest
 
+from orderflow_platform import app as platform_app
 from orderflow_platform.app import ServiceApp
 from orderflow_platform.shutdown import Shutdown, in_background
 
@@ -43,6 +46,29 @@ def test_resources_close_in_reverse_order_however_the_run_ends(fails: bool) -> N
     else:
         asyncio.run(life())
     assert app.events == ["open pool", "open lock", "run", "close lock", "close pool"]
+
+
+class FreezeCountingApp(ServiceApp):
+    def __init__(self) -> None:
+        super().__init__()
+        self.frozen_while_running = 0
+
+    async def run(self, shutdown: Shutdown) -> None:
+        self.frozen_while_running = gc.get_freeze_count()
+
+
+@pytest.fixture
+def unfrozen() -> Iterator[None]:
+    gc.unfreeze()
+    yield
+    gc.unfreeze()
+
+
+@pytest.mark.usefixtures("unfrozen")
+def test_what_the_app_made_before_it_runs_is_left_out_of_garbage_collection() -> None:
+    app = FreezeCountingApp()
+    asyncio.run(platform_app._run(app, Shutdown()))
+    assert app.frozen_while_running > 0
 
 
 # The loop's exception is meant to reach threading's hook, which logs why it failed.
