@@ -38,12 +38,13 @@ from orderflow_platform.stream.loop import Batching, StreamLoop
 GROUP_ID = "inventory-svc"
 # Each batch is a transaction touching up to 18 partitions (progress and stock of this
 # member's three, outcomes in any of six, commands and line results to the other's), each
-# costing the broker a produce request and a verification. A member that takes 250 records/s or more (about
-# 250 orders/s across the two: each sees half the orders, and about as many commands and
-# line results) batches over 50 ms; at 500 orders/s offered, fixed 50 ms batches cut the
-# broker's requests per order from 3.85 to 3.12. Below that, 20 ms keeps each of the
-# saga's hops short: at 100 orders/s, outcomes came 124 ms after the order (p50), and 173
-# ms when the member counted as busy from 150 records/s.
+# costing the broker a produce request and a verification. A member that takes 250
+# records/s or more (about 250 orders/s across the two: each sees half the orders, and
+# about as many commands and line results) batches over 50 ms; at 500 orders/s offered,
+# fixed 50 ms batches cut the broker's requests per order from 3.85 to 3.12 (measured while
+# outcomes went to their saga's partition, a change since reverted). Below that, 20 ms keeps
+# each of the saga's hops short: at 100 orders/s, outcomes came 124 ms after the order
+# (p50), and 173 ms when the member counted as busy from 150 records/s.
 BATCHING = Batching(
     max_records=500, linger_seconds=0.02, busy_records_per_second=250, busy_linger_seconds=0.05
 )

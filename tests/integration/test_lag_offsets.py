@@ -3,8 +3,6 @@ the stable ends they are measured against."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import pytest
 from confluent_kafka import TopicPartition
 
@@ -20,14 +18,14 @@ def offsets(settings: Settings) -> Offsets:
 
 
 @pytest.fixture
-def topic(settings: Settings, unique: str) -> Iterator[str]:
+def topic(settings: Settings, unique: str) -> str:
     name = f"test.lag.{unique}"
     create_topic(clients.admin_client(settings.kafka), name, partitions=2)
     producer = clients.producer(settings.kafka)
     for i in range(5):
         producer.produce(name, value=b"r", partition=i % 2)
     assert producer.flush(30) == 0
-    yield name
+    return name
 
 
 def commit(settings: Settings, group: str, *positions: TopicPartition) -> None:
