@@ -84,7 +84,8 @@ def rebuild(settings: Settings, skus: int) -> None:
     elapsed = time.perf_counter() - started
     state = processor.state
     print(
-        f"rebuild: {len(state.stock):,} SKUs and {len(state.sagas):,} sagas (the whole changelogs, "
+        f"rebuild: {len(state.stock):,} SKUs, {len(state.sagas):,} open sagas and "
+        f"{len(state.settled):,} settled orders (the whole changelogs, "
         f"including this run's {skus:,} SKUs) in {elapsed:.2f}s"
     )
 

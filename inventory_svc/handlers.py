@@ -11,6 +11,7 @@ import uuid
 from collections import Counter
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from datetime import timedelta
 
 from inventory_svc.domain import stock as stock_rules
 from inventory_svc.domain.commands import (
@@ -33,27 +34,44 @@ from inventory_svc.domain.requests import (
     set_stock_violations,
     sku_violations,
 )
-from inventory_svc.domain.saga import LineResult, OrderSaga, PlacedOrder, Rejected, Settlement
+from inventory_svc.domain.saga import (
+    LineResult,
+    OrderSaga,
+    PlacedOrder,
+    Rejected,
+    SettledOrders,
+    Settlement,
+)
 from inventory_svc.domain.stock import Stock
+
+# How long a settled order is remembered after it was placed: as long as inventory.progress
+# keeps its record (its retention), the window in which order_svc may repeat an OrderCreated
+# many times over.
+SETTLED_KEPT = timedelta(days=7)
+
+
+def settled_orders() -> SettledOrders:
+    return SettledOrders(SETTLED_KEPT)
 
 
 @dataclass
 class InventoryState:
-    """Stock of the owned SKU partitions and sagas of the owned order partitions."""
+    """Stock of the owned SKU partitions, and the open sagas and settled order ids of the
+    owned order partitions."""
 
     stock: dict[str, Stock] = field(default_factory=dict)
     sagas: dict[str, OrderSaga] = field(default_factory=dict)
+    settled: SettledOrders = field(default_factory=settled_orders)
     # Per SKU, the lines of these sagas sent to its owner through Kafka and not answered yet.
     awaiting: Counter[str] = field(default_factory=Counter)
 
     @classmethod
-    def of_sagas(cls, sagas: Iterable[OrderSaga]) -> InventoryState:
+    def of_sagas(cls, open_sagas: Iterable[OrderSaga], settled: SettledOrders) -> InventoryState:
         """The sagas as read back from their changelog: a line without a result was sent
         through Kafka (a line decided in place has its result in the same record)."""
-        state = cls(sagas={saga.order.order_id: saga for saga in sagas})
+        state = cls(sagas={saga.order.order_id: saga for saga in open_sagas}, settled=settled)
         for saga in state.sagas.values():
-            if not saga.settled:
-                state.awaiting.update(line.sku for line in saga.order.lines if line.sku not in saga.results)
+            state.awaiting.update(line.sku for line in saga.order.lines if line.sku not in saga.results)
         return state
 
     def stock_of(self, sku: str) -> Stock:
@@ -79,7 +97,7 @@ def place_order(
     A SKU with lines of this partition's sagas still on their way through Kafka (sent
     before its stock came to this replica) is sent after them, not reserved in place:
     a user's orders reach each SKU in the order they were accepted."""
-    if order.order_id in state.sagas:
+    if order.order_id in state.sagas or order.order_id in state.settled:
         return []
     saga = OrderSaga(order)
     state.sagas[order.order_id] = saga
@@ -95,7 +113,7 @@ def place_order(
         outputs += changes
         settlement = saga.record(result)
     if settlement is not None:
-        outputs += _settled(settlement, local_stock)
+        outputs += _settled(settlement, state, local_stock)
     return outputs
 
 
@@ -119,7 +137,7 @@ def settle_line(
 ) -> list[Output]:
     """The coordinator records a line's result and settles the order once all are in."""
     saga = state.sagas.get(result.order_id)
-    if saga is None or saga.settled or result.sku in saga.results:
+    if saga is None or result.sku in saga.results:
         return []
     state.awaiting[result.sku] -= 1
     if state.awaiting[result.sku] <= 0:
@@ -127,7 +145,7 @@ def settle_line(
     settlement = saga.record(result)
     if settlement is None:
         return [SagaChanged(saga, partition)]
-    return [SagaChanged(saga, partition), *_settled(settlement, local_stock)]
+    return [SagaChanged(saga, partition), *_settled(settlement, state, local_stock)]
 
 
 def _reserve(
@@ -145,11 +163,15 @@ def _release(owner: InventoryState, sku: str, order_id: str, quantity: int) -> S
     return StockChanged(owner.stock[sku], order_id)
 
 
-def _settled(settlement: Settlement, local_stock: LocalStock) -> list[Output]:
-    """The settlement, and for a rejection the release of every line that was held."""
+def _settled(settlement: Settlement, state: InventoryState, local_stock: LocalStock) -> list[Output]:
+    """The settlement, and for a rejection the release of every line that was held; the
+    saga is done with, and only its order id is kept."""
+    order = settlement.order
+    del state.sagas[order.order_id]
+    state.settled.add(order.order_id, order.created_at)
     outputs: list[Output] = [settlement]
     if isinstance(settlement, Rejected):
-        order_id = settlement.order.order_id
+        order_id = order.order_id
         for line in settlement.releases:
             owner = local_stock(line.sku)
             if owner is None:

@@ -123,6 +123,10 @@ def saga(record: inv.OrderProgress) -> OrderSaga:
 
 def progress_record(value: OrderSaga) -> inv.OrderProgress:
     order = value.order
+    if value.settled:
+        # All that is read back of a settled saga: its order, to ignore if it comes again.
+        placed_at = timestamp(order.created_at)
+        return inv.OrderProgress(order_id=order.order_id, created_at=placed_at, settled=True)
     return inv.OrderProgress(
         order_id=order.order_id,
         user_id=order.user_id,

@@ -8,8 +8,9 @@ released again (the compensation).
 
 from __future__ import annotations
 
+from collections import OrderedDict
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 
 
 @dataclass(frozen=True)
@@ -91,3 +92,40 @@ class OrderSaga:
             return Confirmed(self.order)
         held = tuple(Line(r.sku, r.quantity_requested) for r in in_line_order if r.reserved)
         return Rejected(self.order, short, held)
+
+
+class SettledOrders:
+    """The ids of settled orders, by which a repeated OrderCreated is ignored.
+
+    A settled saga is kept as its order id alone: strings are not tracked by the garbage
+    collector, where a saga's objects are, and a replica settles millions of orders. An id
+    is dropped once `keep` has passed, in order time, since its order was placed: as long as
+    the progress changelog keeps its record, so a replica remembers no more than a rebuild
+    of it would."""
+
+    def __init__(self, keep: timedelta) -> None:
+        self._keep = keep
+        # In settling order, which is placing order give or take the sagas in flight.
+        self._placed_at: OrderedDict[str, datetime] = OrderedDict()
+        self._newest: datetime | None = None
+
+    def __contains__(self, order_id: object) -> bool:
+        return order_id in self._placed_at
+
+    def __len__(self) -> int:
+        return len(self._placed_at)
+
+    def add(self, order_id: str, placed_at: datetime) -> None:
+        self._placed_at[order_id] = placed_at
+        if self._newest is None or placed_at > self._newest:
+            self._newest = placed_at
+        horizon = self._newest - self._keep
+        while self._placed_at:
+            oldest_id, oldest_at = next(iter(self._placed_at.items()))
+            if oldest_at >= horizon:
+                return
+            del self._placed_at[oldest_id]
+
+    def update(self, other: SettledOrders) -> None:
+        for order_id, placed_at in other._placed_at.items():
+            self.add(order_id, placed_at)

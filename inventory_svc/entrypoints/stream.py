@@ -29,9 +29,10 @@ from inventory_svc.domain.commands import (
     SetOnHand,
     StockChanged,
 )
-from inventory_svc.domain.saga import Confirmed, Rejected
+from inventory_svc.domain.saga import Confirmed, OrderSaga, Rejected
 from inventory_svc.handlers import InventoryState
 from orderflow_platform.kafka.log_search import partition_for
+from orderflow_platform.kafka.serde import to_datetime
 from orderflow_platform.logs import get_logger
 from orderflow_platform.settings import KafkaSettings
 from orderflow_platform.stream.codecs import TopicCodecs
@@ -87,6 +88,7 @@ class InventoryProcessor:
             merged.stock.update(owned.stock)
         for coordinated in self._sagas.values():
             merged.sagas.update(coordinated.sagas)
+            merged.settled.update(coordinated.settled)
         return merged
 
     def load(self, partitions: Sequence[TopicPartition]) -> Callable[[], None]:
@@ -133,12 +135,17 @@ class InventoryProcessor:
         return state
 
     def _read_sagas(self, partition: int) -> InventoryState:
-        # The latest progress of each order wins, as compaction would keep it.
-        sagas = {
-            progress.order_id: events.saga(progress)
-            for progress in self._changelog(events.PROGRESS, partition, inv.OrderProgress)
-        }
-        return InventoryState.of_sagas(sagas.values())
+        # The latest progress of each order wins, as compaction would keep it; a settled
+        # order is never open again.
+        open_sagas: dict[str, OrderSaga] = {}
+        settled = handlers.settled_orders()
+        for progress in self._changelog(events.PROGRESS, partition, inv.OrderProgress):
+            if progress.settled:
+                open_sagas.pop(progress.order_id, None)
+                settled.add(progress.order_id, to_datetime(progress.created_at))
+            elif progress.order_id not in settled:
+                open_sagas[progress.order_id] = events.saga(progress)
+        return InventoryState.of_sagas(open_sagas.values(), settled)
 
     def _changelog(self, topic: str, partition: int, kind: type[M]) -> Iterator[M]:
         for message in read_to_end(self._kafka, topic, {partition}):

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+import gc
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
 
 from inventory_svc import handlers
 from inventory_svc.domain.commands import (
@@ -183,7 +185,7 @@ def test_a_sku_that_came_here_with_lines_still_on_their_way_is_sent_after_them()
     (on_its_way,) = [
         o for o in handlers.place_order(order("o1", ("A", 1)), 0, state) if isinstance(o, ReserveLine)
     ]
-    restored = InventoryState.of_sagas(state.sagas.values())
+    restored = InventoryState.of_sagas(state.sagas.values(), state.settled)
     restored.stock = state.stock
     here = lambda _sku: restored  # noqa: E731
 
@@ -199,3 +201,40 @@ def test_a_sku_that_came_here_with_lines_still_on_their_way_is_sent_after_them()
 
     third = handlers.place_order(order("o3", ("A", 1)), 0, restored, here)
     assert sent(third) == [], "nothing on its way any more: decided in place"
+
+
+def tracked_objects_held_by(state: InventoryState) -> int:
+    """The objects reachable from the state that the garbage collector walks (not counting
+    the classes, which every instance refers to)."""
+    seen: set[int] = set()
+    pending: list[object] = [state]
+    while pending:
+        item = pending.pop()
+        if id(item) in seen or not gc.is_tracked(item) or isinstance(item, type):
+            continue
+        seen.add(id(item))
+        pending += gc.get_referents(item)
+    return len(seen)
+
+
+def test_a_settled_saga_is_kept_as_its_order_id_alone() -> None:
+    """A replica settles millions of orders; were their sagas kept, every full collection
+    would walk all of them (seconds, on a long-running replica)."""
+    state = stocked(A=10_000)
+    run(state, order("o0", ("A", 1)))
+    baseline = tracked_objects_held_by(state)
+    run(state, *(order(f"o{i}", ("A", 1)) for i in range(1, 1_000)))
+    assert state.sagas == {}
+    assert all(f"o{i}" in state.settled for i in range(1_000))
+    assert tracked_objects_held_by(state) == baseline
+
+
+def test_a_settled_order_is_remembered_for_as_long_as_its_changelog_record_is_kept() -> None:
+    state = stocked(A=10)
+    run(state, order("old", ("A", 1)))
+    later = replace(order("new", ("A", 1)), created_at=NOW + handlers.SETTLED_KEPT)
+    run(state, later)
+    assert "old" in state.settled, "exactly the retention apart: still kept"
+    run(state, replace(order("newer", ("A", 1)), created_at=later.created_at + timedelta(seconds=1)))
+    assert "old" not in state.settled and "new" in state.settled
+    assert len(state.settled) == 2
