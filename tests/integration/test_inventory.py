@@ -5,6 +5,7 @@ from __future__ import annotations
 import random
 import uuid
 from collections.abc import Iterator
+from datetime import UTC, datetime
 
 import grpc
 import httpx
@@ -14,7 +15,9 @@ from orderflow.inventory.v1 import events_pb2 as inv
 from orderflow.order.v1.events_pb2 import OrderCreated
 
 from devstack import control
-from inventory_svc.adapters.events import COMMANDS, FAILED, ORDERS, RESERVED
+from inventory_svc import handlers
+from inventory_svc.adapters.events import COMMANDS, FAILED, ORDERS, PROGRESS, RESERVED, timestamp
+from inventory_svc.domain.saga import Line, PlacedOrder
 from inventory_svc.entrypoints.stream import MESSAGE_TYPES, InventoryProcessor
 from orderflow_platform.kafka import clients
 from orderflow_platform.kafka.log_search import partition_for
@@ -207,6 +210,37 @@ def test_a_rebuild_from_the_changelogs_gives_the_live_state(
         s: (v.on_hand, v.reserved) for s, v in live.items()
     }
     assert all(o in processor.state.settled and o not in processor.state.sagas for o in orders)
+
+
+def test_a_saga_settled_and_recorded_whole_by_the_previous_version_reads_back_as_settled(
+    settings: Settings, unique: str
+) -> None:
+    """Before settled sagas were kept as ids, their changelog record held the whole saga;
+    a var/ made then rebuilds them as settled, and a repeated order is still ignored."""
+    order_id, sku = f"o-{unique}", f"T{unique.upper()}"
+    codecs = TopicCodecs(clients.registry_client(settings.registry), True, MESSAGE_TYPES)
+    partition = 0  # any: the test reads back the partition it wrote to
+    whole = inv.OrderProgress(
+        order_id=order_id,
+        user_id=f"u-{unique}",
+        lines=[inv.ReservedItem(sku=sku, quantity=2)],
+        total_cents=200,
+        created_at=timestamp(datetime.now(UTC)),
+        results=[inv.LineResult(order_id=order_id, sku=sku, quantity_requested=2, reserved=True)],
+        settled=True,
+        currency="USD",
+    )
+    record = codecs.record(PROGRESS, order_id, whole, partition)
+    producer = clients.producer(settings.kafka)
+    producer.produce(record.topic, record.value, record.key, partition=partition)
+    assert producer.flush(10) == 0
+
+    processor = InventoryProcessor(settings.kafka, codecs)
+    processor.load([TopicPartition(ORDERS, partition)])()
+    state = processor.state
+    assert order_id in state.settled and order_id not in state.sagas
+    repeated = PlacedOrder(order_id, f"u-{unique}", (Line(sku, 2),), 200, datetime.now(UTC))
+    assert handlers.place_order(repeated, partition, state) == []
 
 
 def test_killing_a_replica_moves_only_its_partitions_and_the_others_keep_settling(
