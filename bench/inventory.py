@@ -3,6 +3,7 @@
     .venv/bin/python -m bench.inventory settle --orders 5000 --replicas 2
     .venv/bin/python -m bench.inventory settle --orders 5000 --replicas 1   # stops replica 2 meanwhile
     .venv/bin/python -m bench.inventory rebuild --skus 10000
+    .venv/bin/python -m bench.inventory heap --orders 500000
 
 settle: OrderCreated events are appended straight onto orders.created (as order_svc
 would; this measures inventory, not intake), each one line on one of 200 SKUs stocked
@@ -10,20 +11,29 @@ for all of them, and the clock runs from the first append to the last outcome re
 
 rebuild: 10,000 SKUs are stocked, then one replica's worth of state (every partition) is
 rebuilt from the changelogs in-process, as a replica does on assignment.
+
+heap: no stack needed. A replica's state settles that many two-line orders in place,
+then one full garbage collection is timed: what a long-running replica's collector walks.
 """
 
 from __future__ import annotations
 
 import argparse
+import gc
+import resource
 import time
 import uuid
+from datetime import UTC, datetime
 
 import grpc
 from confluent_kafka import TopicPartition
 from orderflow.inventory.v1.events_pb2 import SetOnHand, StockCommand
 
 from devstack import control
+from inventory_svc import handlers
 from inventory_svc.adapters.events import COMMANDS, ORDERS
+from inventory_svc.domain.commands import SetOnHand as SetOnHandCommand
+from inventory_svc.domain.saga import PlacedOrder, lines_by_sku
 from inventory_svc.entrypoints.stream import MESSAGE_TYPES, InventoryProcessor
 from orderflow_platform.kafka import clients
 from orderflow_platform.kafka.serde import ProtobufCodec
@@ -90,6 +100,26 @@ def rebuild(settings: Settings, skus: int) -> None:
     )
 
 
+def heap(orders: int) -> None:
+    state = handlers.InventoryState()
+    for sku in ("A", "B"):
+        handlers.apply_command(SetOnHandCommand(sku, f"set-{sku}", orders * 3), state)
+    started = time.perf_counter()
+    for i in range(orders):
+        lines = lines_by_sku([("A", 1), ("B", 2)])
+        order = PlacedOrder(f"{i:032x}", f"user-{i % 500}", lines, 300, datetime.now(UTC))
+        handlers.place_order(order, 0, state, lambda _sku: state)
+    settled = time.perf_counter() - started
+    started = time.perf_counter()
+    gc.collect()
+    collected = time.perf_counter() - started
+    peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print(
+        f"heap: {orders:,} orders settled in {settled:.1f}s; one full collection {collected * 1000:,.0f} ms "
+        f"over {len(gc.get_objects()):,} tracked objects; peak RSS {peak_mb:,.0f} MB"
+    )
+
+
 def _missing(inventory: Inventory, sku: str) -> bool:
     try:
         inventory.stock(sku)
@@ -109,7 +139,12 @@ def main() -> None:
     settle_args.add_argument("--replicas", type=int, choices=[1, 2], default=2)
     rebuild_args = commands.add_parser("rebuild")
     rebuild_args.add_argument("--skus", type=int, default=10_000)
+    heap_args = commands.add_parser("heap")
+    heap_args.add_argument("--orders", type=int, default=500_000)
     args = parser.parse_args()
+    if args.bench == "heap":
+        heap(args.orders)
+        return
     settings = load_settings()
     if args.bench == "settle":
         settle(settings, args.orders, args.replicas)
