@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import threading
+import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol, TypeVar
@@ -32,22 +33,24 @@ R = TypeVar("R")
 class Batching:
     """A batch is up to `max_records`, or what arrived within `linger_seconds`.
 
-    With `busy_records_per_second`, a loop whose last batch arrived at least that fast
-    lingers `busy_linger_seconds` instead: a commit's fixed cost (a transaction's round
-    trips, a produce request and a verification per partition it touches) is shared by
-    more records when CPU is what limits, and a quiet loop keeps its short linger."""
+    `busier` holds (records per second, linger) steps in ascending order of rate: a loop
+    whose last batch arrived at least that fast lingers that long instead (the fastest step
+    it reaches). A commit's fixed cost (a transaction's round trips, a produce request and
+    a verification per partition it touches) is shared by more records the busier the
+    loop, when CPU is what limits, and a quiet loop keeps its short linger."""
 
     max_records: int
     linger_seconds: float
-    busy_records_per_second: float | None = None
-    busy_linger_seconds: float = 0.0
+    busier: tuple[tuple[float, float], ...] = ()
 
-    def next_linger(self, arrived: int, lingered: float) -> float:
-        """The linger of the next batch, after `arrived` records came in `lingered` seconds."""
-        busy = self.busy_records_per_second
-        if busy is not None and arrived >= busy * lingered:
-            return self.busy_linger_seconds
-        return self.linger_seconds
+    def next_linger(self, arrived: int, seconds: float) -> float:
+        """The linger of the next batch, after `arrived` records came in `seconds`."""
+        linger = self.linger_seconds
+        for records_per_second, step_linger in self.busier:
+            if arrived < records_per_second * seconds:
+                break
+            linger = step_linger
+        return linger
 
 
 class CommitStrategy(Protocol):
@@ -90,10 +93,15 @@ class Attached:
 
 class StreamLoop:
     def __init__(
-        self, consumer: StreamConsumer, topics: Sequence[str], strategy: CommitStrategy, batching: Batching
+        self,
+        consumer: StreamConsumer,
+        topics: Sequence[str],
+        strategy: CommitStrategy,
+        batching: Batching,
+        clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self._consumer, self._topics, self._strategy = consumer, list(topics), strategy
-        self.batching = batching
+        self.batching, self._clock = batching, clock
         # Set once the first assignment's state is rebuilt: the process can take requests.
         self.assigned = threading.Event()
 
@@ -106,13 +114,19 @@ class StreamLoop:
             on_lost=lambda _, partitions: self._strategy.revoked(partitions),
         )
         linger = self.batching.linger_seconds
+        last_consumed = self._clock()
         try:
             while not shutdown.requested:
                 # One consume per batch, so that rebalance callbacks (run inside it) always
                 # fall between batches.
                 messages = self._consumer.consume(self.batching.max_records, linger)
+                consumed = self._clock()
                 self._strategy.handle(records(messages))
-                linger = self.batching.next_linger(len(messages), linger)
+                # The batch came in while the last one was handled and this one lingered:
+                # its rate over the linger alone would count a busy loop's handling twice.
+                window = max(consumed - last_consumed, linger)
+                linger = self.batching.next_linger(len(messages), window)
+                last_consumed = consumed
                 if self._strategy.ready():
                     self.assigned.set()
         finally:
