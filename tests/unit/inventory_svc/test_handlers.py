@@ -20,6 +20,7 @@ from inventory_svc.domain.commands import (
 from inventory_svc.domain.saga import Confirmed, Line, PlacedOrder, Rejected, Settlement, lines_by_sku
 from inventory_svc.domain.stock import Stock
 from inventory_svc.handlers import InventoryState
+from orderflow_ops.topics import load_specs
 
 NOW = datetime(2026, 11, 25, tzinfo=UTC)
 
@@ -238,3 +239,9 @@ def test_a_settled_order_is_remembered_for_as_long_as_its_changelog_record_is_ke
     run(state, replace(order("newer", ("A", 1)), created_at=later.created_at + timedelta(seconds=1)))
     assert "old" not in state.settled and "new" in state.settled
     assert len(state.settled) == 2
+
+
+def test_a_replica_remembers_a_settled_order_exactly_as_long_as_its_changelog_does() -> None:
+    """The 7 days are written twice, as the domain's window and as the topic's retention."""
+    (progress,) = [spec for spec in load_specs() if spec.name == "inventory.progress"]
+    assert timedelta(milliseconds=int(progress.config["retention.ms"])) == handlers.SETTLED_KEPT
