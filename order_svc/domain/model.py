@@ -8,6 +8,7 @@ client sent (`items[2].quantity`).
 from __future__ import annotations
 
 import hashlib
+import os
 import re
 import uuid
 from dataclasses import dataclass, field
@@ -133,10 +134,24 @@ def fingerprint(command: CreateOrder) -> str:
     return hashlib.sha256(what.encode()).hexdigest()
 
 
+def time_ordered_id(now: datetime) -> str:
+    """A UUID version 7 (RFC 9562): the time in milliseconds, then 74 random bits.
+
+    Every table keyed by order id inserts at the end of its index instead of on a random
+    page of it: on a read model larger than Postgres' buffers, random ids made each order
+    rewrite several index pages whole into the WAL after every checkpoint. Python has
+    `uuid.uuid7` from 3.14.
+    """
+    millis = int(now.timestamp() * 1000) & (1 << 48) - 1
+    random = int.from_bytes(os.urandom(10))
+    rand_a, rand_b = random >> 68, random & (1 << 62) - 1
+    return str(uuid.UUID(int=millis << 80 | 0x7 << 76 | rand_a << 64 | 0b10 << 62 | rand_b))
+
+
 def place(command: CreateOrder, now: datetime, order_id: str | None = None) -> Order:
     validate(command)
     return Order(
-        order_id=order_id or str(uuid.uuid4()),
+        order_id=order_id or time_ordered_id(now),
         user_id=command.user_id,
         lines=command.lines,
         total_cents=command.total_cents,

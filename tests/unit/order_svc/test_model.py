@@ -1,5 +1,6 @@
 import hashlib
-from datetime import UTC, datetime
+import uuid
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
@@ -10,6 +11,7 @@ from order_svc.domain.model import (
     OrderLine,
     fingerprint,
     place,
+    time_ordered_id,
 )
 
 NOW = datetime(2026, 11, 24, tzinfo=UTC)
@@ -150,3 +152,15 @@ def test_the_fingerprint_tells_currencies_and_addresses_apart_but_not_spellings_
     assert fingerprint(command(contact_email="a@EXAMPLE.com")) == fingerprint(
         command(contact_email="a@example.com")
     )
+
+
+def test_an_order_id_is_a_uuid_7_carrying_the_millisecond_it_was_placed() -> None:
+    order_id = uuid.UUID(place(command(), NOW).order_id)
+    assert (order_id.version, order_id.variant) == (7, uuid.RFC_4122)
+    assert order_id.int >> 80 == int(NOW.timestamp() * 1000)
+
+
+def test_order_ids_sort_by_the_time_they_were_placed_and_differ_within_a_millisecond() -> None:
+    ids = [time_ordered_id(NOW + timedelta(milliseconds=ms)) for ms in (0, 0, 1, 2, 1000)]
+    assert len(set(ids)) == len(ids)
+    assert sorted(ids[1:]) == ids[1:] and max(ids[:2]) < ids[2]
