@@ -38,17 +38,15 @@ from orderflow_platform.stream.loop import Batching, StreamLoop
 GROUP_ID = "inventory-svc"
 # Each batch is a transaction touching up to 18 partitions (progress and stock of this
 # member's three, outcomes in any of six, commands and line results to the other's), each
-# costing the broker a produce request and a verification. A member that takes 250
-# records/s or more (about 250 orders/s across the two: each sees half the orders, and
-# about as many commands and line results) batches over 30 ms, and from 600 records/s,
-# when the machine's CPU is what limits, over 50 ms. At 500 orders/s offered, 30 ms against
-# 50: outcome p99 305-319 -> 238-246 ms and p50 119-130 -> 96 ms, for 3.47 -> 4.09 broker
-# requests and 3.12-3.24 -> 3.27-3.30 ms of the stack's CPU per order (two rounds each); at
-# saturation 30 ms cost 1.91 -> 2.35 requests and 764 -> 681 orders/s, hence the last step
-# (with it: outcome p50 97 ms at 500/s, 743/s at saturation). Below 250 records/s,
-# 20 ms keeps each of the saga's hops short: at 100 orders/s, outcomes came 124 ms after
-# the order (p50), and 173 ms when the member counted as busy from 150 records/s.
-BATCHING = Batching(max_records=500, linger_seconds=0.02, busier=((250, 0.03), (600, 0.05)))
+# costing the broker a produce request and a verification. A member that takes 600
+# records/s or more (about 600 orders/s across the two: each sees half the orders, and
+# about as many commands and line results) batches over 30 ms, and from 1,000 records/s,
+# when the machine's CPU is what limits, over 50 ms; below, 20 ms keeps each of the saga's
+# hops short. At 500 orders/s offered a member takes about 500 records/s: 20 ms rather than
+# 30 gave outcome p99 279 -> 215 and 356 -> 348 ms (two interleaved rounds), p50 87 -> 75
+# and 98 -> 115, at 3.15-3.28 -> 3.18-3.44 ms of the stack's CPU per order; at saturation
+# both linger 50 ms. 30 ms rather than 50 at 500/s had taken p99 from about 310 to 240 ms.
+BATCHING = Batching(max_records=500, linger_seconds=0.02, busier=((600, 0.03), (1000, 0.05)))
 
 
 def stream_loop(settings: Settings, instance: str) -> StreamLoop:
