@@ -216,3 +216,21 @@ def test_grafana_is_provisioned_with_the_dashboards_and_prometheus() -> None:
     (datasource,) = datasources["datasources"]
     assert datasource["url"] == "http://localhost:9090"
     assert 9090 in native_ports("prometheus")
+
+
+def test_postgres_runs_with_the_native_settings() -> None:
+    """Compose passes postgresql.conf's settings with -c, all but where it listens: the
+    image's own address and socket."""
+    listening = {"listen_addresses", "port", "unix_socket_directories"}
+    native_settings = {}
+    for line in (ROOT / "stack" / "postgres" / "postgresql.conf").read_text().splitlines():
+        setting = line.split("#", 1)[0].strip()
+        if setting:
+            key, value = (part.strip() for part in setting.split("=", 1))
+            if key not in listening:
+                native_settings[key] = value.strip("'")
+    command = services()["postgres"]["command"]
+    passed = dict(
+        arg.split("=", 1) for flag, arg in zip(command[1::2], command[2::2], strict=True) if flag == "-c"
+    )
+    assert passed == native_settings
