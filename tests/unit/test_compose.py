@@ -234,3 +234,17 @@ def test_postgres_runs_with_the_native_settings() -> None:
         arg.split("=", 1) for flag, arg in zip(command[1::2], command[2::2], strict=True) if flag == "-c"
     )
     assert passed == native_settings
+
+
+def test_kafka_runs_with_the_native_jvm_options() -> None:
+    """The image's start script takes the heap and the collector from two variables; they
+    replace its G1 defaults with the native command's options."""
+    native_options = {arg for arg in native()["kafka"]["command"] if arg.startswith("-X")}
+    environment = services()["kafka"]["environment"]
+    passed = {
+        option
+        for variable in ("KAFKA_HEAP_OPTS", "KAFKA_JVM_PERFORMANCE_OPTS")
+        for option in environment[variable].split()
+        if option.startswith("-X")
+    }
+    assert passed == native_options
