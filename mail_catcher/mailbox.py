@@ -1,10 +1,12 @@
-"""A folder as a mailbox: one .eml file per Message-ID, and a log of every receipt."""
+"""A folder as a mailbox: one .eml file per Message-ID, and a log of every receipt; mails
+older than the catcher keeps them are removed with their receipts."""
 
 from __future__ import annotations
 
 import os
 import re
 import uuid
+from collections.abc import Iterable
 from pathlib import Path
 
 from aiosmtpd.controller import Controller
@@ -58,6 +60,42 @@ class Mailbox:
         os.replace(partial, path)
         self._receipts.write(f"{mail_id or '-'}\n")
         return path
+
+    def expired(self, kept_since: float) -> list[str]:
+        """The names of the mails last written before `kept_since` (seconds since the epoch)."""
+        with os.scandir(self.folder) as entries:
+            return [
+                entry.name
+                for entry in entries
+                if entry.name.endswith(".eml") and entry.stat().st_mtime < kept_since
+            ]
+
+    def remove(self, names: Iterable[str], kept_since: float) -> set[str]:
+        """Removes those of the named mails still older than `kept_since`; returns the names
+        removed. Runs on the thread that keeps mail, so a mail resent since it was found
+        expired is newer and stays."""
+        removed = set()
+        for name in names:
+            path = self.folder / name
+            try:
+                if path.stat().st_mtime < kept_since:
+                    path.unlink()
+                    removed.add(name)
+            except FileNotFoundError:
+                continue
+        return removed
+
+    def forget_receipts(self, removed: set[str]) -> None:
+        """Rewrites the receipt log without the receipts of removed mails. Runs on the thread
+        that keeps mail, which appends to the log."""
+        self._receipts.close()
+        log = self.folder / RECEIPTS
+        with log.open() as receipts:
+            kept = [line for line in receipts if file_name(line.rstrip("\n")) not in removed]
+        partial = log.with_suffix(".partial")
+        partial.write_text("".join(kept))
+        os.replace(partial, log)
+        self._receipts = log.open("a", buffering=1)
 
     async def handle_DATA(self, server: SMTP, session: Session, envelope: Envelope) -> str:
         content = envelope.original_content or envelope.content
