@@ -10,6 +10,9 @@ the transaction, so it is on the DLQ exactly when the offsets move past it.
 
 from __future__ import annotations
 
+import os
+import threading
+import time
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -22,14 +25,23 @@ from orderflow_platform.kafka import clients
 from orderflow_platform.kafka.serde import RegistryUnavailable
 from orderflow_platform.logs import get_logger
 from orderflow_platform.settings import KafkaSettings
+from orderflow_platform.shutdown import Shutdown
 from orderflow_platform.stream.loop import Attached, Batching, StreamLoop, lag_reporter, parked, sort_out
 from orderflow_platform.stream.metrics import REBALANCED, REBUILD_SECONDS, TRANSACTIONS
-from orderflow_platform.stream.ports import TransactionalProducer
+from orderflow_platform.stream.ports import StreamConsumer, TransactionalProducer
 from orderflow_platform.stream.records import OutRecord
 
 log = get_logger(__name__)
 COMMIT_TIMEOUT_SECONDS = 15.0
 STABLE_OFFSETS_TIMEOUT_SECONDS = 60.0
+# A transaction ends within its calls' timeouts (offsets and commit, 15 s each) or fails.
+# librdkafka can block in `send_offsets_to_transaction` past its timeout when the broker it
+# cached as group coordinator went away (confluentinc/librdkafka#5511, open): the aggregator
+# once sat in a transaction for minutes after a broker restart, processing nothing. Only a
+# new process, whose producer fences this one, gets out of that.
+STUCK_TRANSACTION_SECONDS = 60.0
+# The exit status of a process whose transaction is stuck; its supervisor starts it again.
+EXIT_STUCK = 75
 BATCHING = Batching(max_records=500, linger_seconds=0.02)
 
 
@@ -72,6 +84,12 @@ class _Loading:
         self.held = list(self.partitions)
 
 
+def _exit_stuck(seconds: float) -> None:
+    """Ends the process at once: a graceful stop would wait on the stuck thread."""
+    log.error("transaction stuck; exiting for the supervisor to start afresh", open_seconds=round(seconds, 1))
+    os._exit(EXIT_STUCK)
+
+
 def _keys(partitions: Sequence[TopicPartition]) -> set[tuple[str, int]]:
     return {(tp.topic, tp.partition) for tp in partitions}
 
@@ -87,6 +105,9 @@ class KafkaTransactionCommit(Attached):
         new_producer: Callable[[], TransactionalProducer],
         punctuator: Punctuator | None = None,
         on_commit: Callable[[], None] | None = None,
+        *,
+        stuck_after: float = STUCK_TRANSACTION_SECONDS,
+        on_stuck: Callable[[float], None] | None = None,
     ) -> None:
         super().__init__()
         self._group, self._processor, self._punctuator = group, processor, punctuator
@@ -103,6 +124,22 @@ class KafkaTransactionCommit(Attached):
         self._loader = ThreadPoolExecutor(1, thread_name_prefix=f"{group}-load")
         self._loading: list[_Loading] = []
         self._joined = False
+        self._stuck_after, self._on_stuck = stuck_after, on_stuck or _exit_stuck
+        # When the open transaction began (time.monotonic), or None between transactions.
+        self._open_since: float | None = None
+
+    def start(self, consumer: StreamConsumer, shutdown: Shutdown) -> None:
+        super().start(consumer, shutdown)
+        threading.Thread(
+            target=self._watch, args=(shutdown,), name=f"{self._group}-watch", daemon=True
+        ).start()
+
+    def _watch(self, shutdown: Shutdown) -> None:
+        while not shutdown.wait(self._stuck_after / 6):
+            since = self._open_since
+            if since is not None and time.monotonic() - since > self._stuck_after:
+                self._on_stuck(time.monotonic() - since)
+                return
 
     def handle(self, batch: list[Message]) -> None:
         if batch or (self._punctuator is not None and self._punctuator.due()):
@@ -146,17 +183,7 @@ class KafkaTransactionCommit(Attached):
 
     def _transact(self, batch: list[Message]) -> None:
         try:
-            self._producer.begin_transaction()
-            for record in self._outputs(batch):
-                self._send(record)
-            for record in self._punctuator.punctuate() if self._punctuator is not None else []:
-                self._send(record)
-            consumer = self.consumer
-            positions = [tp for tp in consumer.position(consumer.assignment()) if tp.offset >= 0]
-            self._producer.send_offsets_to_transaction(
-                positions, consumer.consumer_group_metadata(), COMMIT_TIMEOUT_SECONDS
-            )
-            self._producer.commit_transaction(COMMIT_TIMEOUT_SECONDS)
+            self._commit(batch)
             TRANSACTIONS.labels(self._group, "committed").inc()
             if self._on_commit is not None:
                 self._on_commit()
@@ -172,6 +199,24 @@ class KafkaTransactionCommit(Attached):
             self._abort()
             self._backoff.wait(self._shutdown)
             self._restart_from_committed(self.consumer.assignment())
+
+    def _commit(self, batch: list[Message]) -> None:
+        """One transaction: the batch's outputs, the punctuator's, the offsets. Watched."""
+        self._open_since = time.monotonic()
+        try:
+            self._producer.begin_transaction()
+            for record in self._outputs(batch):
+                self._send(record)
+            for record in self._punctuator.punctuate() if self._punctuator is not None else []:
+                self._send(record)
+            consumer = self.consumer
+            positions = [tp for tp in consumer.position(consumer.assignment()) if tp.offset >= 0]
+            self._producer.send_offsets_to_transaction(
+                positions, consumer.consumer_group_metadata(), COMMIT_TIMEOUT_SECONDS
+            )
+            self._producer.commit_transaction(COMMIT_TIMEOUT_SECONDS)
+        finally:
+            self._open_since = None
 
     def _outputs(self, batch: list[Message]) -> list[OutRecord]:
         results, poison = sort_out(batch, self._processor.process)

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable, Sequence
+from typing import Any
 
 from confluent_kafka import KafkaError, KafkaException, Message, TopicPartition
 
@@ -224,3 +226,48 @@ def test_a_revoked_partition_drops_its_state_and_a_reassigned_one_reads_it_again
     StreamLoop(consumer, [NUMBERS], strategy, BATCHING).run(shutdown)
     assert processor.loaded == [[0, 1], [1]]
     assert last_sums(kafka) == {0: b"10", 1: b"15"}
+
+
+class HangingProducer(FakeTransactionalProducer):
+    """Blocks in `send_offsets_to_transaction` past its timeout, as librdkafka can when the
+    broker it cached as group coordinator went away (confluentinc/librdkafka#5511)."""
+
+    def __init__(self, kafka: FakeKafka, released: threading.Event) -> None:
+        super().__init__(kafka)
+        self._released = released
+
+    def send_offsets_to_transaction(
+        self, positions: list[TopicPartition], group_metadata: Any, timeout: float = -1
+    ) -> None:
+        assert self._released.wait(30), "the watchdog never fired"
+        super().send_offsets_to_transaction(positions, group_metadata, timeout)
+
+
+def test_a_transaction_stuck_past_its_timeouts_is_reported_and_nothing_is_committed() -> None:
+    kafka = FakeKafka()
+    kafka.append(numbers(3))
+    released, stuck = threading.Event(), threading.Event()
+    reported: list[float] = []
+
+    def on_stuck(seconds: float) -> None:
+        reported.append(seconds)
+        stuck.set()
+
+    def new_producer() -> HangingProducer:
+        return HangingProducer(kafka, released)
+
+    strategy = KafkaTransactionCommit(
+        "test", RunningSum(kafka), new_producer, stuck_after=0.2, on_stuck=on_stuck
+    )
+    shutdown = Shutdown()
+    consumer = FakeConsumer(kafka, shutdown, committed_to_end(kafka))
+    loop = threading.Thread(target=StreamLoop(consumer, [NUMBERS], strategy, BATCHING).run, args=(shutdown,))
+    loop.start()
+    try:
+        assert stuck.wait(10)
+        assert reported[0] > 0.2 and kafka.committed == {}
+    finally:
+        released.set()
+        loop.join(10)
+    # The real reaction ends the process; here the call returns and the loop goes on.
+    assert committed_to_end(kafka)() and len(reported) == 1
