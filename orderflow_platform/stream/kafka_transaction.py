@@ -137,8 +137,9 @@ class KafkaTransactionCommit(Attached):
     def _watch(self, shutdown: Shutdown) -> None:
         while not shutdown.wait(self._stuck_after / 6):
             since = self._open_since
-            if since is not None and time.monotonic() - since > self._stuck_after:
-                self._on_stuck(time.monotonic() - since)
+            open_for = 0.0 if since is None else time.monotonic() - since
+            if open_for > self._stuck_after:
+                self._on_stuck(open_for)
                 return
 
     def handle(self, batch: list[Message]) -> None:
