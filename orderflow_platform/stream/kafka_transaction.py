@@ -10,6 +10,7 @@ the transaction, so it is on the DLQ exactly when the offsets move past it.
 
 from __future__ import annotations
 
+import faulthandler
 import os
 import threading
 import time
@@ -85,8 +86,10 @@ class _Loading:
 
 
 def _exit_stuck(seconds: float) -> None:
-    """Ends the process at once: a graceful stop would wait on the stuck thread."""
+    """Ends the process at once: a graceful stop would wait on the stuck thread. Every
+    thread's stack goes to stderr first, so the log shows which call never returned."""
     log.error("transaction stuck; exiting for the supervisor to start afresh", open_seconds=round(seconds, 1))
+    faulthandler.dump_traceback(all_threads=True)
     os._exit(EXIT_STUCK)
 
 

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
+import textwrap
 import threading
 from collections.abc import Callable, Sequence
 from typing import Any
@@ -10,7 +13,7 @@ from confluent_kafka import KafkaError, KafkaException, Message, TopicPartition
 
 from orderflow_platform.kafka.serde import RegistryUnavailable
 from orderflow_platform.shutdown import Shutdown
-from orderflow_platform.stream.kafka_transaction import KafkaTransactionCommit
+from orderflow_platform.stream.kafka_transaction import EXIT_STUCK, KafkaTransactionCommit
 from orderflow_platform.stream.loop import Batching, StreamLoop
 from orderflow_platform.stream.records import OutRecord, PoisonMessage
 from tests.unit.stream.fakes import FakeConsumer, FakeKafka, FakeTransactionalProducer, records
@@ -271,3 +274,34 @@ def test_a_transaction_stuck_past_its_timeouts_is_reported_and_nothing_is_commit
         loop.join(10)
     # The real reaction ends the process; here the call returns and the loop goes on.
     assert committed_to_end(kafka)() and len(reported) == 1
+
+
+def test_a_stuck_transaction_ends_its_process_and_leaves_the_stack_of_the_call_that_hung() -> None:
+    # The real reaction ends the process, so it runs in a child of its own.
+    child = textwrap.dedent(
+        """
+        import threading
+        from orderflow_platform.shutdown import Shutdown
+        from orderflow_platform.stream.kafka_transaction import KafkaTransactionCommit
+        from orderflow_platform.stream.loop import StreamLoop
+        from tests.unit.stream.fakes import FakeConsumer, FakeKafka
+        from tests.unit.stream.test_kafka_transaction import (
+            BATCHING, NUMBERS, HangingProducer, RunningSum, committed_to_end, numbers,
+        )
+
+        kafka = FakeKafka()
+        kafka.append(numbers(3))
+        never = threading.Event()
+        strategy = KafkaTransactionCommit(
+            "test", RunningSum(kafka), lambda: HangingProducer(kafka, never), stuck_after=0.2
+        )
+        shutdown = Shutdown()
+        consumer = FakeConsumer(kafka, shutdown, committed_to_end(kafka))
+        StreamLoop(consumer, [NUMBERS], strategy, BATCHING).run(shutdown)
+        """
+    )
+    command = [sys.executable, "-c", child]
+    ended = subprocess.run(command, check=False, capture_output=True, text=True, timeout=30)
+    assert ended.returncode == EXIT_STUCK, ended.stderr
+    assert "transaction stuck" in ended.stdout + ended.stderr
+    assert "in send_offsets_to_transaction" in ended.stderr
