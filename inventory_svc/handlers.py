@@ -11,7 +11,7 @@ import uuid
 from collections import Counter
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 from inventory_svc.domain import stock as stock_rules
 from inventory_svc.domain.commands import (
@@ -44,14 +44,18 @@ from inventory_svc.domain.saga import (
 )
 from inventory_svc.domain.stock import Stock
 
-# How long a settled order is remembered after it was placed: as long as inventory.progress
+# How long a settled order is remembered after it was settled: as long as inventory.progress
 # keeps its record (its retention), the window in which order_svc may repeat an OrderCreated
 # many times over.
 SETTLED_KEPT = timedelta(days=7)
 
 
-def settled_orders() -> SettledOrders:
-    return SettledOrders(SETTLED_KEPT)
+def wall_clock() -> datetime:
+    return datetime.now(UTC)
+
+
+def settled_orders(clock: Callable[[], datetime] = wall_clock) -> SettledOrders:
+    return SettledOrders(SETTLED_KEPT, clock)
 
 
 @dataclass
@@ -168,7 +172,7 @@ def _settled(settlement: Settlement, state: InventoryState, local_stock: LocalSt
     saga is done with, and only its order id is kept."""
     order = settlement.order
     del state.sagas[order.order_id]
-    state.settled.add(order.order_id, order.created_at)
+    state.settled.add(order.order_id)
     outputs: list[Output] = [settlement]
     if isinstance(settlement, Rejected):
         order_id = order.order_id

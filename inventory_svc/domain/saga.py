@@ -9,6 +9,7 @@ released again (the compensation).
 from __future__ import annotations
 
 from collections import OrderedDict
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
@@ -99,33 +100,34 @@ class SettledOrders:
 
     A settled saga is kept as its order id alone: strings are not tracked by the garbage
     collector, where a saga's objects are, and a replica settles millions of orders. An id
-    is dropped once `keep` has passed, in order time, since its order was placed: as long as
-    the progress changelog keeps its record, so a replica remembers no more than a rebuild
-    of it would."""
+    is dropped once `keep` has passed since the order was settled, by `clock`: the progress
+    changelog keeps a settlement's record that long from its timestamp, the same moment, so
+    a replica remembers no more than a rebuild of it would. Not from the order's own time:
+    one order stamped days ahead by a skewed clock would make the replica forget every
+    other settled order, and ignore no repeat of them, for days."""
 
-    def __init__(self, keep: timedelta) -> None:
-        self._keep = keep
-        # In settling order, which is placing order give or take the sagas in flight.
-        self._placed_at: OrderedDict[str, datetime] = OrderedDict()
-        self._newest: datetime | None = None
+    def __init__(self, keep: timedelta, clock: Callable[[], datetime]) -> None:
+        self._keep, self._clock = keep, clock
+        # In settling order: the oldest first.
+        self._settled_at: OrderedDict[str, datetime] = OrderedDict()
 
     def __contains__(self, order_id: object) -> bool:
-        return order_id in self._placed_at
+        return order_id in self._settled_at
 
     def __len__(self) -> int:
-        return len(self._placed_at)
+        return len(self._settled_at)
 
-    def add(self, order_id: str, placed_at: datetime) -> None:
-        self._placed_at[order_id] = placed_at
-        if self._newest is None or placed_at > self._newest:
-            self._newest = placed_at
-        horizon = self._newest - self._keep
-        while self._placed_at:
-            oldest_id, oldest_at = next(iter(self._placed_at.items()))
+    def add(self, order_id: str, settled_at: datetime | None = None) -> None:
+        """Remembers an order settled now, or at `settled_at` (its changelog record's time)."""
+        now = self._clock()
+        self._settled_at[order_id] = now if settled_at is None else settled_at
+        horizon = now - self._keep
+        while self._settled_at:
+            oldest_id, oldest_at = next(iter(self._settled_at.items()))
             if oldest_at >= horizon:
                 return
-            del self._placed_at[oldest_id]
+            del self._settled_at[oldest_id]
 
     def update(self, other: SettledOrders) -> None:
-        for order_id, placed_at in other._placed_at.items():
-            self.add(order_id, placed_at)
+        for order_id, settled_at in other._settled_at.items():
+            self.add(order_id, settled_at)

@@ -12,7 +12,7 @@ from collections.abc import Callable, Iterator, Sequence
 from datetime import UTC, datetime
 from typing import TypeVar
 
-from confluent_kafka import Message, TopicPartition
+from confluent_kafka import TIMESTAMP_NOT_AVAILABLE, Message, TopicPartition
 from google.protobuf.message import Message as ProtoMessage
 from orderflow.inventory.v1 import events_pb2 as inv
 from orderflow.order.v1.events_pb2 import OrderCreated
@@ -32,7 +32,6 @@ from inventory_svc.domain.commands import (
 from inventory_svc.domain.saga import Confirmed, OrderSaga, Rejected
 from inventory_svc.handlers import InventoryState
 from orderflow_platform.kafka.log_search import partition_for
-from orderflow_platform.kafka.serde import to_datetime
 from orderflow_platform.logs import get_logger
 from orderflow_platform.settings import KafkaSettings
 from orderflow_platform.stream.codecs import TopicCodecs
@@ -60,6 +59,15 @@ MESSAGE_TYPES: dict[str, type[ProtoMessage]] = {
     events.RESERVED: inv.OrderReserved,
     events.FAILED: inv.OrderRejected,
 }
+
+
+def written_at(message: Message) -> datetime | None:
+    """The record's timestamp: for the changelogs this service writes, its producer's clock
+    when it wrote the record."""
+    kind, milliseconds = message.timestamp()
+    if kind == TIMESTAMP_NOT_AVAILABLE:
+        return None
+    return datetime.fromtimestamp(milliseconds / 1000, UTC)
 
 
 class InventoryProcessor:
@@ -130,7 +138,7 @@ class InventoryProcessor:
 
     def _read_stock(self, partition: int) -> InventoryState:
         state = InventoryState()
-        for level in self._changelog(events.STOCK, partition, inv.StockLevel):
+        for _, level in self._changelog(events.STOCK, partition, inv.StockLevel):
             state.stock[level.sku] = events.stock(level)
         return state
 
@@ -139,15 +147,16 @@ class InventoryProcessor:
         # order is never open again.
         open_sagas: dict[str, OrderSaga] = {}
         settled = handlers.settled_orders()
-        for progress in self._changelog(events.PROGRESS, partition, inv.OrderProgress):
+        for recorded_at, progress in self._changelog(events.PROGRESS, partition, inv.OrderProgress):
             if progress.settled:
                 open_sagas.pop(progress.order_id, None)
-                settled.add(progress.order_id, to_datetime(progress.created_at))
+                settled.add(progress.order_id, recorded_at)
             elif progress.order_id not in settled:
                 open_sagas[progress.order_id] = events.saga(progress)
         return InventoryState.of_sagas(open_sagas.values(), settled)
 
-    def _changelog(self, topic: str, partition: int, kind: type[M]) -> Iterator[M]:
+    def _changelog(self, topic: str, partition: int, kind: type[M]) -> Iterator[tuple[datetime | None, M]]:
+        """Each record of `kind`, with when it was written."""
         for message in read_to_end(self._kafka, topic, {partition}):
             try:
                 decoded = self._codecs.decode(message)
@@ -159,7 +168,7 @@ class InventoryProcessor:
                 )
                 continue
             if isinstance(decoded, kind):
-                yield decoded
+                yield written_at(message), decoded
 
     def process(self, message: Message) -> list[OutRecord]:
         decoded = self._codecs.decode(message)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import gc
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
+from types import FunctionType
 
 from inventory_svc import handlers
 from inventory_svc.domain.commands import (
@@ -206,12 +207,13 @@ def test_a_sku_that_came_here_with_lines_still_on_their_way_is_sent_after_them()
 
 def tracked_objects_held_by(state: InventoryState) -> int:
     """The objects reachable from the state that the garbage collector walks (not counting
-    the classes, which every instance refers to)."""
+    the classes, which every instance refers to, nor functions, the clock's: their globals
+    are whole modules)."""
     seen: set[int] = set()
     pending: list[object] = [state]
     while pending:
         item = pending.pop()
-        if id(item) in seen or not gc.is_tracked(item) or isinstance(item, type):
+        if id(item) in seen or not gc.is_tracked(item) or isinstance(item, type | FunctionType):
             continue
         seen.add(id(item))
         pending += gc.get_referents(item)
@@ -230,15 +232,49 @@ def test_a_settled_saga_is_kept_as_its_order_id_alone() -> None:
     assert tracked_objects_held_by(state) == baseline
 
 
+class Clock:
+    """A clock the test moves."""
+
+    def __init__(self) -> None:
+        self.now = NOW
+
+    def __call__(self) -> datetime:
+        return self.now
+
+
 def test_a_settled_order_is_remembered_for_as_long_as_its_changelog_record_is_kept() -> None:
+    clock = Clock()
     state = stocked(A=10)
+    state.settled = handlers.settled_orders(clock)
     run(state, order("old", ("A", 1)))
-    later = replace(order("new", ("A", 1)), created_at=NOW + handlers.SETTLED_KEPT)
-    run(state, later)
+    clock.now += handlers.SETTLED_KEPT
+    run(state, order("new", ("A", 1)))
     assert "old" in state.settled, "exactly the retention apart: still kept"
-    run(state, replace(order("newer", ("A", 1)), created_at=later.created_at + timedelta(seconds=1)))
+    clock.now += timedelta(seconds=1)
+    run(state, order("newer", ("A", 1)))
     assert "old" not in state.settled and "new" in state.settled
     assert len(state.settled) == 2
+
+
+def test_an_order_stamped_days_ahead_does_not_make_the_replica_forget_the_others() -> None:
+    """Order times come from order_svc's clock; a skewed one must not age every other
+    settled order out, or their repeats would be reserved again."""
+    state = stocked(A=10)
+    state.settled = handlers.settled_orders(Clock())
+    run(state, order("o1", ("A", 1)))
+    run(state, replace(order("ahead", ("A", 1)), created_at=NOW + 2 * handlers.SETTLED_KEPT))
+    run(state, order("o2", ("A", 1)))
+    assert all(o in state.settled for o in ("o1", "ahead", "o2"))
+    assert run(state, order("o1", ("A", 1))) == [], "a repeat is still ignored"
+    assert state.stock["A"].reserved == 3
+
+
+def test_a_rebuilt_replica_forgets_a_settled_order_when_its_changelog_record_expires() -> None:
+    clock = Clock()
+    settled = handlers.settled_orders(clock)
+    settled.add("old", NOW - handlers.SETTLED_KEPT - timedelta(seconds=1))
+    settled.add("recent", NOW - timedelta(days=1))
+    assert "old" not in settled and "recent" in settled
 
 
 def test_a_replica_remembers_a_settled_order_exactly_as_long_as_its_changelog_does() -> None:

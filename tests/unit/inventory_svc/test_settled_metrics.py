@@ -52,10 +52,10 @@ class ChangelogsInMemory(InventoryProcessor):
     def _partitions_of(self, topic: str) -> int:
         return PARTITIONS
 
-    def _changelog(self, topic: str, partition: int, kind: type[M]) -> Iterator[M]:
+    def _changelog(self, topic: str, partition: int, kind: type[M]) -> Iterator[tuple[datetime | None, M]]:
         for record in self._broker.on(topic):
             if record.partition == partition:
-                yield kind.FromString(record.value or b"")
+                yield None, kind.FromString(record.value or b"")
 
 
 def settled(outcome: str) -> float:
