@@ -37,6 +37,13 @@ def file_name(message_id: str | None) -> str:
     return f"{stem}.eml"
 
 
+def write_whole(path: Path, content: bytes) -> None:
+    """Writes `path` by way of a partial file: a reader never sees half of it."""
+    partial = path.with_suffix(".partial")
+    partial.write_bytes(content)
+    os.replace(partial, path)
+
+
 class Mailbox:
     """The aiosmtpd handler."""
 
@@ -54,10 +61,7 @@ class Mailbox:
         # The headers alone: the body is the sender's business, not the file name's.
         mail_id = message_id(content)
         path = self.folder / file_name(mail_id)
-        partial = path.with_suffix(".partial")
-        partial.write_bytes(content)
-        # Whole files only: a reader never sees half a mail.
-        os.replace(partial, path)
+        write_whole(path, content)
         self._receipts.write(f"{mail_id or '-'}\n")
         return path
 
@@ -92,9 +96,7 @@ class Mailbox:
         log = self.folder / RECEIPTS
         with log.open() as receipts:
             kept = [line for line in receipts if file_name(line.rstrip("\n")) not in removed]
-        partial = log.with_suffix(".partial")
-        partial.write_text("".join(kept))
-        os.replace(partial, log)
+        write_whole(log, "".join(kept).encode())
         self._receipts = log.open("a", buffering=1)
 
     async def handle_DATA(self, server: SMTP, session: Session, envelope: Envelope) -> str:
