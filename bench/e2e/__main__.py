@@ -18,6 +18,7 @@ confirmed and mailed. The stack is shared: the report says how busy the machine 
 from __future__ import annotations
 
 import argparse
+import os
 import shlex
 import sys
 import time
@@ -30,7 +31,7 @@ from orderflow.inventory.v1 import inventory_service_pb2 as inventory_pb
 from orderflow.inventory.v1 import inventory_service_pb2_grpc as inventory_grpc
 
 from bench.e2e import limits, report, runs, table
-from bench.e2e.stats import STAGES, stage_figures
+from bench.e2e.stats import STAGES, ceiling_note, stage_figures
 from bench.projection import bench_replay
 from devstack.spec import VAR
 from orderflow_platform.settings import Settings, load_settings
@@ -161,6 +162,8 @@ def main(argv: list[str] | None = None) -> Path:
         table.rows(table.Limits(producer, float(bare.get("rps", 0.0))), load[0], fixed, replay)
     )
     notes = [f"bare gRPC server: {bare.get('count', 0):,} calls, p99 {_p99_ms(bare):.1f} ms"]
+    ceiling = ceiling_note(load[0], os.cpu_count() or 1, float(bare.get("rps", 0.0)))
+    notes.append(ceiling)
     if args.warmup:
         notes.append(f"warm-up: {args.warmup:,} orders as fast as they go before the runs, not reported")
     path = report.write(
@@ -172,6 +175,7 @@ def main(argv: list[str] | None = None) -> Path:
         notes=notes,
     )
     print(rendered)
+    print(ceiling)
     print(f"report: {path}")
     return path
 

@@ -83,6 +83,28 @@ def broker_requests_per_order(run: Run) -> dict[str, float]:
     return {name: count / orders for name, count in run.broker_requests.items()}
 
 
+def ceiling_per_second(run: Run, cores: int) -> float:
+    """Orders/s the machine's cores could carry at the run's CPU per order, the stack's and
+    this bench's together: no batching or queueing reaches past it without spending less
+    CPU per order."""
+    seconds_per_order = (sum(run.cpu_seconds.values()) + run.bench_seconds) / max(len(run.orders), 1)
+    return cores / seconds_per_order if seconds_per_order > 0 else math.inf
+
+
+def ceiling_note(run: Run, cores: int, bare_grpc_per_second: float) -> str:
+    """What the CPU ceiling allows, and the CPU per order that 0.25 x bare gRPC would need."""
+    orders = max(len(run.orders), 1)
+    stack_ms = 1000 * sum(run.cpu_seconds.values()) / orders
+    bench_ms = 1000 * run.bench_seconds / orders
+    wanted = max(1000.0, 0.25 * bare_grpc_per_second)
+    return (
+        f"CPU ceiling: at {stack_ms:.2f} ms (stack) + {bench_ms:.2f} ms (this bench) per order "
+        f"({run.label}), {cores} cores carry at most {ceiling_per_second(run, cores):,.0f} "
+        f"orders/s; settling {wanted:,.0f}/s (>= 1,000/s and 0.25 x bare gRPC) needs at most "
+        f"{1000 * cores / wanted:.2f} ms per order, stack and bench together"
+    )
+
+
 def outside_stack_seconds(run: Run) -> float:
     """Busy CPU of the machine that neither the stack nor this bench used: the other load."""
     return max(run.machine_seconds - sum(run.cpu_seconds.values()) - run.bench_seconds, 0.0)
