@@ -37,7 +37,7 @@ def test_the_note_names_the_cpu_per_order_the_settled_target_needs() -> None:
     # 0.25 x 8,000/s is 2,000/s: two cores allow 1.00 ms per order for that.
     note = ceiling_note(measured, cores=2, bare_grpc_per_second=8000.0)
     assert "2.00 ms (stack) + 0.50 ms (this bench)" in note
-    assert "at most 800 orders/s" in note
-    assert "settling 2,000/s" in note and "at most 1.00 ms per order" in note
+    assert "carry about 800 orders/s" in note
+    assert "settling 2,000/s" in note and "needs about 1.00 ms per order" in note
     # A slower front door leaves 1,000/s as the target.
     assert "settling 1,000/s" in ceiling_note(measured, cores=2, bare_grpc_per_second=2800.0)
