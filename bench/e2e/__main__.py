@@ -158,11 +158,10 @@ def main(argv: list[str] | None = None) -> Path:
         replayed = bench_replay(settings)
         replay = (replayed.events + replayed.skipped) / replayed.seconds
     fixed = next((run for run in load if run.rate == 500), next((run for run in load if run.rate), None))
-    rendered = table.markdown(
-        table.rows(table.Limits(producer, float(bare.get("rps", 0.0))), load[0], fixed, replay)
-    )
+    bare_per_second = float(bare.get("rps", 0.0))
+    rendered = table.markdown(table.rows(table.Limits(producer, bare_per_second), load[0], fixed, replay))
     notes = [f"bare gRPC server: {bare.get('count', 0):,} calls, p99 {_p99_ms(bare):.1f} ms"]
-    ceiling = ceiling_note(load[0], os.cpu_count() or 1, float(bare.get("rps", 0.0)))
+    ceiling = ceiling_note(load[0], os.cpu_count() or 1, bare_per_second)
     notes.append(ceiling)
     if args.warmup:
         notes.append(f"warm-up: {args.warmup:,} orders as fast as they go before the runs, not reported")
